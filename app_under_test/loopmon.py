@@ -1,0 +1,53 @@
+"""Event-loop lag monitor: a task that sleeps a fixed interval and records how late it wakes up.
+
+A blocking call on the loop (the seed's `llm.invoke` inside `async def`) shows up as lag of about the
+call's duration; a healthy async app stays near zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+
+import numpy as np
+
+
+class LoopLagMonitor:
+    def __init__(self, interval_s: float = 0.01, window: int = 6000) -> None:
+        self.interval_s = interval_s
+        self._samples: deque[float] = deque(maxlen=window)  # ms, newest last: 60 s at 10 ms
+        self._max_ms = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(self.interval_s)
+            lag_ms = max(0.0, (time.perf_counter() - start - self.interval_s) * 1000)
+            self._samples.append(lag_ms)
+            self._max_ms = max(self._max_ms, lag_ms)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="loop-lag-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def reset(self) -> None:
+        self._samples.clear()
+        self._max_ms = 0.0
+
+    def stats(self) -> dict[str, float | int]:
+        samples = np.fromiter(self._samples, dtype=float)
+        return {
+            "max_ms": round(self._max_ms, 3),
+            "p99_ms": round(float(np.percentile(samples, 99)), 3) if samples.size else 0.0,
+            "mean_ms": round(float(samples.mean()), 3) if samples.size else 0.0,
+            "samples": int(samples.size),
+            "interval_ms": self.interval_s * 1000,
+        }

@@ -1,0 +1,50 @@
+"""App settings from `.env` and the environment, with the seed's variable names (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The openai SDK refuses to build a client without a key; a local mock does not check it.
+PLACEHOLDER_KEY = "sk-placeholder-for-local-backends"
+
+
+class SettingsError(ValueError):
+    """A bad environment value, as one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    openai_api_key: SecretStr = SecretStr(PLACEHOLDER_KEY)
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-3.5-turbo"
+    openai_temperature: float = Field(0.7, ge=0, le=2)
+    # The seed's InMemoryRateLimiter(requests_per_second=10, check_every_n_seconds=0.1, max_bucket_size=10).
+    openai_rate_limit_requests_per_second: float = Field(10.0, gt=0)
+    openai_rate_limit_check_every_n_seconds: float = Field(0.1, gt=0)
+    openai_rate_limit_max_bucket_size: float = Field(10.0, gt=0)
+    openai_max_retries: int = Field(2, ge=0)
+    openai_timeout: float = Field(60.0, gt=0)
+    # Sent as `max_tokens` in the body too: llama.cpp's server ignores `max_completion_tokens`.
+    openai_max_tokens: int | None = Field(None, gt=0)
+    log_level: str = Field("INFO", pattern=r"(?i)^(critical|error|warning|info|debug)$")
+
+    app_variant: str = "async"
+    app_debug_endpoints: bool = False
+    app_agent_init_delay_ms: float = Field(0.0, ge=0)
+    app_max_message_bytes: int = Field(32 * 1024, gt=0)
+    # Regression knobs for proving the gate works; all off by default.
+    app_inject_blocking_ms: float = Field(0.0, ge=0)
+    app_inject_latency_ms: float = Field(0.0, ge=0)
+    app_inject_skip_lock: bool = False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises SettingsError naming the variable and what was wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise SettingsError(f"{name}: {err['msg']} (got {err.get('input')!r})") from None

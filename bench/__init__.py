@@ -1,0 +1,5 @@
+"""Concurrency benchmark harness for LLM-backed FastAPI apps."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,35 @@
+"""The harness's exceptions and the exit codes they map to.
+
+    BenchError                 base; exit 1
+    ├── UsageError             a bad flag, name or value given by the user; exit 2
+    ├── SetupError             something the run needs is missing or broken; exit 2
+    │   └── ServerStartError   a server did not become ready before its deadline
+    └── RegressionFound        the gate found a regression; exit 1
+"""
+
+from __future__ import annotations
+
+
+class BenchError(Exception):
+    exit_code = 1
+
+
+class UsageError(BenchError):
+    exit_code = 2
+
+
+class SetupError(BenchError):
+    exit_code = 2
+
+
+class ServerStartError(SetupError):
+    pass
+
+
+class RegressionFound(BenchError):
+    exit_code = 1
+
+
+def choice_error(kind: str, given: str, valid: list[str] | tuple[str, ...]) -> UsageError:
+    """One line naming the bad value and every valid one."""
+    return UsageError(f"unknown {kind} {given!r}; valid: {', '.join(valid)}")
