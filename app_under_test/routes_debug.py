@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from app_under_test import instrumentation
+from app_under_test import instrumentation, runtime
 from app_under_test.agent import ChatAgent
 from app_under_test.providers import PROVIDERS, lru_cache_provider
 from app_under_test.variants import Variant
@@ -27,6 +27,18 @@ def _cache_info(variant: Variant) -> str:
     maxsize = "None" if variant.provider == "per-request" else "1"
     currsize = 1 if PROVIDERS[variant.provider].peek() is not None else 0
     return f"hits={hits}, misses={misses}, maxsize={maxsize}, currsize={currsize}"
+
+
+# Echoed so the harness can check the app read its environment (claim C10); never the API key.
+VISIBLE_SETTINGS = ("openai_model", "openai_rate_limit_requests_per_second", "openai_rate_limit_check_every_n_seconds",
+                    "openai_rate_limit_max_bucket_size", "openai_max_retries", "openai_timeout", "log_level",
+                    "app_agent_init_delay_ms", "app_inject_blocking_ms", "app_inject_latency_ms",
+                    "app_inject_skip_lock")
+
+
+def _visible_settings() -> dict[str, Any]:
+    s = runtime.settings()
+    return {name.upper(): getattr(s, name) for name in VISIBLE_SETTINGS}
 
 
 def build_debug_router(variant: Variant) -> APIRouter:
@@ -54,14 +66,15 @@ def build_debug_router(variant: Variant) -> APIRouter:
             **instrumentation.snapshot(),
             "loop_lag": state.loop_monitor.stats(),
             **state.inflight.stats(),
+            "settings": _visible_settings(),
         }
 
     @router.post("/stats/reset")
-    async def reset(request: Request) -> dict[str, str]:
+    async def reset(request: Request) -> dict[str, Any]:
         """Start a new measurement window for the peaks (loop lag, in flight, live instances)."""
         request.app.state.loop_monitor.reset()
         request.app.state.inflight.reset_peak()
         instrumentation.reset_peaks()
-        return {"status": "reset"}
+        return {"status": "reset", "pid": os.getpid()}
 
     return router

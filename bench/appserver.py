@@ -24,7 +24,8 @@ def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
     if api_key:
         env["OPENAI_API_KEY"] = api_key
     env.update(extra or {})
-    return env
+    # An empty value means "leave it unset", so the app falls back to its .env file or default.
+    return {k: v for k, v in env.items() if v != ""}
 
 
 def wait_workers(server: ServerProcess, workers: int, deadline_s: float = 60.0) -> list[int]:
@@ -54,12 +55,13 @@ def running_app(
     host: str = "127.0.0.1",
     log_dir: str | None = None,
     deadline_s: float = 90.0,
+    cwd: str | None = None,
 ) -> Iterator[ServerProcess]:
     parse_variant(variant)  # a bad name fails here, in one line, not in the child
     argv = python_argv("app_under_test", "--variant", variant, "--host", host, "--workers", str(workers))
     with serve(f"app-{variant.replace(':', '_').replace(',', '_').replace('=', '-')}", argv,
                probe_path="/healthz", env=app_env(variant, backend_url, api_key=api_key, extra=env),
-               host=host, deadline_s=deadline_s, log_dir=log_dir) as server:
+               host=host, deadline_s=deadline_s, log_dir=log_dir, cwd=cwd) as server:
         if workers > 1:
             server.extra["worker_pids"] = wait_workers(server, workers, deadline_s)
         yield server

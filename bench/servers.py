@@ -131,6 +131,7 @@ def serve(
     host: str = "127.0.0.1",
     deadline_s: float = 60.0,
     log_dir: str | None = None,
+    cwd: str | None = None,
 ) -> Iterator[ServerProcess]:
     """Start `argv + ["--fd", N]` with a pre-bound socket, wait until `probe_path` answers, stop on exit.
 
@@ -147,6 +148,7 @@ def serve(
         proc = subprocess.Popen(
             [*argv, "--fd", str(fd)],
             env=child_env(env),
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,182 @@
+"""One measured run: reset the windows, sample the app's process tree, drive Locust, read the app's and the
+mock's counters, and check that every request is accounted for. Returns the run's entry for results.json.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app_under_test.variants import parse_variant
+from bench import appstats
+from bench.loadgen import LocustJob, LocustResult, run_locust, summarize
+from bench.mock.process import MockServer
+from bench.profiles import Step
+from bench.sampler import TreeSampler
+from bench.servers import ServerProcess
+
+# bench scenario -> the Locust scenario that drives it
+LOCUST_SCENARIO = {"burst": "burst", "cold-burst": "cold-burst", "sweep": "burst", "steady": "steady",
+                   "workers": "steady", "concurrency": "concurrency", "stream": "stream"}
+
+
+@dataclass(frozen=True)
+class RunContext:
+    step: Step
+    variant: str
+    repetition: int
+    users: int
+    app: ServerProcess
+    mock: MockServer | None
+    out_dir: Path  # this run's directory
+    results_dir: Path  # the results.json directory, for relative file paths
+    processes: int = 1
+
+
+def client_timeout_s(step: Step, users: int) -> float:
+    # A blocking variant serves a burst one request at a time: the last waits users x latency.
+    return max(60.0, users * step.latency_ms / 1000 * 1.5 + 30.0)
+
+
+def _job(ctx: RunContext) -> LocustJob:
+    step = ctx.step
+    return LocustJob(
+        scenario=LOCUST_SCENARIO[step.scenario], host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
+        duration_s=step.duration_s or 10.0, rate=step.rate or 10.0, variant=ctx.variant,
+        repetition=ctx.repetition, processes=ctx.processes, client_timeout_s=client_timeout_s(step, ctx.users),
+    )
+
+
+def _relative_requests(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per-request columns with times in seconds from the first send: enough to redraw every chart."""
+    rows = sorted(records, key=lambda r: r.get("t_send") or 0.0)
+    t0 = min((r["t_send"] for r in rows if r.get("t_send") is not None), default=0.0)
+
+    def rel(value: float | None) -> float | None:
+        return None if value is None else round(value - t0, 6)
+
+    return {
+        "t_send": [rel(r.get("t_send")) for r in rows],
+        "t_first_byte": [rel(r.get("t_first_byte")) for r in rows],
+        "t_end": [rel(r.get("t_end")) for r in rows],
+        "status": [r.get("status") for r in rows],
+        "error": [r.get("error") for r in rows],
+        "worker": [r.get("worker") for r in rows],
+        "ttft_ms": [r.get("ttft_ms") for r in rows],
+    }
+
+
+def _delta(after: dict[str, Any], before: dict[str, Any], key: str) -> int:
+    return int(after.get(key) or 0) - int(before.get(key) or 0)
+
+
+def _sum(stats: list[dict[str, Any]], key: str) -> int:
+    return sum(int(s.get(key) or 0) for s in stats)
+
+
+def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], app_after: list[dict[str, Any]],
+                mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None) -> dict[str, Any]:
+    problems: list[str] = []
+    expected = res.expected_requests
+    if expected is not None and res.recorded != expected:
+        problems.append(f"Locust was to send {expected} requests; {res.recorded} have records")
+    if res.locust_requests is not None and res.locust_requests != res.recorded:
+        problems.append(f"Locust counted {res.locust_requests} requests; {res.recorded} have records")
+    if res.bad_lines:
+        problems.append(f"{res.bad_lines} unreadable record lines")
+    answered = _sum(app_after, "requests_total") - _sum(app_before, "requests_total")
+    if len(app_after) == len(app_before) and answered != res.recorded:
+        problems.append(f"the app saw {answered} chat requests; the load generator recorded {res.recorded}")
+    upstream_received = upstream_ok = None
+    if mock_before is not None and mock_after is not None:
+        upstream_received = _delta(mock_after, mock_before, "received")
+        upstream_ok = int(mock_after.get("answered_by_status", {}).get("200", 0)) - int(
+            mock_before.get("answered_by_status", {}).get("200", 0))
+        # Every reply a user got as 200 came from exactly one upstream 200 (the app never caches replies).
+        if upstream_ok != ok:
+            problems.append(f"upstream answered 200 {upstream_ok} times; users got {ok} successful replies")
+    if res.hit_hard_limit:
+        problems.append("the run hit its hard time limit")
+    return {"sent": expected if expected is not None else res.recorded, "recorded": res.recorded,
+            "locust_counted": res.locust_requests, "answered": answered, "upstream_received": upstream_received,
+            "upstream_ok": upstream_ok, "ok": not problems, "problems": problems}
+
+
+def _upstream(mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None, ok: int) -> dict[str, Any] | None:
+    if mock_before is None or mock_after is None:
+        return None
+    statuses = set(mock_after.get("answered_by_status", {})) | set(mock_before.get("answered_by_status", {}))
+    by_status = {code: int(mock_after.get("answered_by_status", {}).get(code, 0))
+                 - int(mock_before.get("answered_by_status", {}).get(code, 0)) for code in sorted(statuses)}
+    received = _delta(mock_after, mock_before, "received")
+    faults = {k: int(v) - int(mock_before.get("faults", {}).get(k, 0)) for k, v in mock_after.get("faults", {}).items()}
+    return {"received": received, "by_status": by_status,
+            "rate_limited": _delta(mock_after, mock_before, "rate_limited"), "faults": faults,
+            "peak_in_flight": mock_after.get("peak_in_flight"),
+            # Upstream calls beyond one per successful reply: the SDK's retries plus calls that failed for good.
+            "retries_or_failed": max(0, received - ok)}
+
+
+def execute(ctx: RunContext) -> dict[str, Any]:
+    """Run one repetition and return its results entry (the app and mock stay up; the caller owns them)."""
+    workers = ctx.step.workers
+    appstats.reset_window(ctx.app.url, workers)
+    app_before = appstats.per_worker(ctx.app.url, workers)
+    mock_before = ctx.mock.stats() if ctx.mock else None
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    sampler = TreeSampler(ctx.app.pid).start()
+    try:
+        res = run_locust(_job(ctx))
+    finally:
+        process = sampler.stop()
+    wall_s = time.perf_counter() - t0
+    measure = ctx.step.scenario == "concurrency"
+    app_after = appstats.per_worker(ctx.app.url, workers, measure=measure)
+    mock_after = ctx.mock.stats() if ctx.mock else None
+    summary = summarize(res.records)
+    after = app_after[0] if app_after else {}
+    app: dict[str, Any] = {
+        "before": app_before[0] if app_before else {}, "after": after,
+        "constructions": _sum(app_after, "constructions"),
+        "constructions_in_run": _sum(app_after, "constructions") - _sum(app_before, "constructions"),
+        "live_peak": max((int(s.get("live_instances_peak") or 0) for s in app_after), default=0),
+        "bytes_per_instance": after.get("bytes_per_instance"),
+        "loop_lag_max_ms": max((s["loop_lag"]["max_ms"] for s in app_after), default=None),
+        "loop_lag_p99_ms": max((s["loop_lag"]["p99_ms"] for s in app_after), default=None),
+        "in_flight_peak": max((int(s.get("in_flight_peak") or 0) for s in app_after), default=0),
+        "workers": app_after if workers > 1 else None,
+    }
+    if parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
+        app["agent_cache"] = appstats.agent_cache(ctx.app.url)
+    warnings = []
+    if workers > 1 and len(app_after) < workers:
+        warnings.append(f"only {len(app_after)} of {workers} workers answered the stats poll")
+    rel = ctx.out_dir.relative_to(ctx.results_dir)
+    return {
+        "id": f"{ctx.step.scenario}/{ctx.variant}/{ctx.users}/{ctx.repetition}",
+        "scenario": ctx.step.scenario, "variant": ctx.variant, "axes": parse_variant(ctx.variant).axes(),
+        "repetition": ctx.repetition,
+        "params": {**ctx.step.params(), "users": ctx.users, "processes": ctx.processes,
+                   "limiter_rps": after.get("settings", {}).get("OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND"),
+                   "client_timeout_s": client_timeout_s(ctx.step, ctx.users)},
+        "started_utc": started, "wall_s": round(wall_s, 3),
+        "metrics": {"requests": summary.count, "ok": summary.ok, "errors": summary.errors,
+                    "makespan_s": summary.makespan_s, "send_spread_s": summary.send_spread_s,
+                    "throughput_rps": summary.throughput_rps, "latency_ms": summary.latency_ms,
+                    "ttfb_ms": summary.ttfb_ms, "ttft_ms": summary.ttft_ms or None,
+                    "max_gap_ms": summary.max_gap_ms or None, "distinct_agents": summary.distinct_agents},
+        "requests": _relative_requests(res.records),
+        "app": app,
+        "process": process,
+        "upstream": _upstream(mock_before, mock_after, summary.ok),
+        "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after),
+        "locust": {"exit_code": res.exit_code, "timed_out": res.timed_out, "wall_s": round(res.wall_s, 3)},
+        "files": {"requests": str(rel / res.records_path.name), "locust_csv": str(rel / "locust_stats.csv"),
+                  "locust_html": str(rel / res.html_path.name), "locust_json": str(rel / res.json_path.name),
+                  "locust_log": str(rel / res.log_path.name)},
+        "warnings": warnings,
+    }

@@ -1,0 +1,139 @@
+"""`bench run`'s loop: for each step of the plan, start the mock backend and each variant, run the
+repetitions (a fresh app per repetition where the scenario is cold), and write results.json after every
+run so that an interrupted run keeps what finished (marked partial).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import probes
+from bench.appserver import running_app
+from bench.backends import Backend
+from bench.execute import RunContext, execute
+from bench.host import host_metadata
+from bench.mock.config import MockConfig
+from bench.mock.process import MockServer, running_mock
+from bench.profiles import Profile, Step
+from bench.results import new_results, write_results
+from bench.runconfig import RunConfig
+from bench.static import provider_call_ns, provider_lines
+
+Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
+
+COLD = ("cold-burst",)
+
+
+def estimate_s(step: Step, variant: str, users: int) -> float:
+    """Rough seconds per repetition, for the progress bar's time left."""
+    overhead = 4.0
+    latency = step.latency_ms / 1000
+    if step.scenario in ("burst", "cold-burst", "sweep"):
+        serial = variant.startswith("sync") or ":call=blocking" in variant
+        load = users * latency if serial else latency * max(1.0, users / 40 if "threadpool" in variant else 1.0)
+        return overhead + load + (3.0 if step.scenario == "cold-burst" else 0.0)
+    return overhead + step.duration_s + latency
+
+
+def plan_units(profile: Profile) -> list[tuple[Step, str, int, int]]:
+    """(step, variant, users, repetition) in execution order."""
+    units = []
+    for step in profile.steps:
+        for variant in step.variants:
+            for users in (step.steps or (step.users,)):
+                for rep in range(profile.repeat):
+                    units.append((step, variant, users, rep))
+    return units
+
+
+@contextmanager
+def _mock_for(step: Step, backend: Backend, seed: int, log_dir: Path) -> Iterator[MockServer | None]:
+    if backend.kind != "mock":
+        yield None
+        return
+    config = MockConfig(latency_ms=step.latency_ms, seed=seed, rps=step.upstream_limit_rps or None)
+    with running_mock(config, log_dir=str(log_dir)) as mock:
+        yield mock
+
+
+def _warm_up(url: str, step: Step, workers: int) -> None:
+    """Build the singleton and open pools before a warm measurement: one request per worker."""
+    timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
+    with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
+        for _ in range(max(1, workers) * 2):
+            client.post(url + "/api/chat", json={"message": "warm-up"})
+
+
+def run_plan(config: RunConfig, profile: Profile, backend: Backend, out_dir: Path,
+             progress: Progress | None = None) -> dict[str, Any]:
+    results = new_results(label=config.label or config.profile, config=config.to_dict() | {
+        "plan": [{"scenario": s.scenario, "variants": list(s.variants), "claims": list(s.claims), **s.params()}
+                 for s in profile.steps], "repeat": profile.repeat}, host=host_metadata(), backend=backend.describe())
+    results_path = out_dir / "results.json"
+    results["static"]["provider_lines"] = provider_lines()
+    results["probes"]["provider_call_ns"] = provider_call_ns()
+    log_dir = out_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    write_results(results, results_path)
+    try:
+        if backend.kind == "mock":
+            results["probes"]["settings_echo"] = probes.settings_echo(log_dir)
+            results["probes"]["tier_limits"] = probes.tier_limits(log_dir)
+            write_results(results, results_path)
+        for step in profile.steps:
+            _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress)
+    except KeyboardInterrupt:
+        results["partial"] = True
+        results["interrupted"] = "Ctrl-C"
+        raise
+    finally:
+        write_results(results, results_path)
+    return results
+
+
+def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend, out_dir: Path, log_dir: Path,
+              results: dict[str, Any], results_path: Path, progress: Progress | None) -> None:
+    with _mock_for(step, backend, config.seed, log_dir) as mock:
+        backend_url = mock.url + "/v1" if mock else backend.base_url
+        for variant in step.variants:
+            env = {**step.app_env, **backend.app_env()}
+            app_cm = None if step.scenario in COLD else running_app(
+                variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key)
+            with app_cm or contextlib.nullcontext() as warm_app:
+                if warm_app is not None:
+                    _warm_up(warm_app.url, step, step.workers)
+                for users in (step.steps or (step.users,)):
+                    for rep in range(profile.repeat):
+                        label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{profile.repeat}"
+                        if progress:
+                            progress(label, estimate_s(step, variant, users))
+                        run_dir = out_dir / "runs" / _slug(f"{step.scenario}-{variant}-{users}-{rep}")
+                        if mock:
+                            mock.reset()
+                        with (running_app(variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir),
+                                          api_key=backend.api_key)
+                              if warm_app is None else contextlib.nullcontext(warm_app)) as app:
+                            t0 = time.perf_counter()
+                            entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
+                                                       app=app, mock=mock, out_dir=run_dir, results_dir=out_dir,
+                                                       processes=config.processes))
+                            entry["wall_s"] = round(time.perf_counter() - t0, 3)
+                        entry["claims"] = list(step.claims)
+                        results["runs"].append(entry)
+                        write_results(results, results_path)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def single_step_profile(profile: Profile, **changes: Any) -> Profile:
+    return replace(profile, **changes)

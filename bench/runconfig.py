@@ -1,0 +1,82 @@
+"""RunConfig: the one frozen object `bench run` builds from its flags and passes down."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from app_under_test.variants import VariantError, parse_variant
+from bench.errors import UsageError, choice_error
+from bench.profiles import PROFILES, SCENARIO_NAMES, Profile, Step
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    profile: str = "quick"
+    variants: tuple[str, ...] = ()  # empty: the profile's
+    scenarios: tuple[str, ...] = ()  # empty: the profile's
+    users: int | None = None
+    latency_ms: float | None = None
+    repeat: int = 3
+    backend: str = "mock"  # mock | openai | local-llm | an OpenAI-compatible base URL
+    model: str | None = None
+    processes: int = 1
+    seed: int = 0
+    out_dir: str = ""
+    label: str = ""
+    init_delay_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate(config: RunConfig) -> RunConfig:
+    if config.profile not in PROFILES:
+        raise choice_error("profile", config.profile, list(PROFILES))
+    for name in config.scenarios:
+        if name not in SCENARIO_NAMES:
+            raise choice_error("scenario", name, list(SCENARIO_NAMES))
+    for name in config.variants:
+        try:
+            parse_variant(name)
+        except VariantError as exc:
+            raise UsageError(str(exc)) from None
+    if config.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if config.users is not None and not 1 <= config.users <= 5000:
+        raise UsageError("--users must be between 1 and 5000")
+    if config.latency_ms is not None and not 0 <= config.latency_ms <= 600_000:
+        raise UsageError("--latency must be between 0 and 600000 ms")
+    if config.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    return config
+
+
+def plan(config: RunConfig) -> Profile:
+    """The profile's steps with the user's filters and overrides applied."""
+    profile = PROFILES[config.profile]
+    steps: list[Step] = []
+    for step in profile.steps:
+        if config.scenarios and step.scenario not in config.scenarios:
+            continue
+        variants = tuple(v for v in step.variants if not config.variants or v in config.variants)
+        if config.variants and not variants:
+            # Variants the profile doesn't list for this step still run where the user asked for them.
+            variants = tuple(config.variants)
+        changes: dict[str, Any] = {"variants": variants}
+        if config.users is not None and step.scenario in ("burst", "cold-burst", "concurrency"):
+            changes["users"] = config.users
+        if config.latency_ms is not None:
+            changes["latency_ms"] = config.latency_ms
+        if config.init_delay_ms:
+            changes["app_env"] = {**step.app_env, "APP_AGENT_INIT_DELAY_MS": str(config.init_delay_ms)}
+        steps.append(replace(step, **changes))
+    # A scenario the profile lacks but the user named runs with defaults on the given variants.
+    for name in config.scenarios:
+        if not any(s.scenario == name for s in steps):
+            steps.append(Step(name, tuple(config.variants) or ("sync", "lru_cache"), (),
+                              users=config.users or (10 if name == "concurrency" else 50),
+                              latency_ms=config.latency_ms if config.latency_ms is not None else 1000.0,
+                              duration_s=10.0, rate=20.0, workers=4 if name == "workers" else 1,
+                              steps=(1, 10, 50, 100) if name == "sweep" else ()))
+    return replace(profile, steps=tuple(steps), repeat=config.repeat)
