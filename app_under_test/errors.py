@@ -3,6 +3,7 @@
     upstream 429 (rate limited)              -> 503 + Retry-After when the upstream sent one
     upstream timeout                         -> 504
     upstream 5xx, connection error, other    -> 502
+    an answer the client stack cannot parse  -> 502 (upstream_bad_response)
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def upstream_error(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, s
         return 502, error_body("upstream_unreachable", f"cannot reach the LLM backend: {exc}"), headers
     if isinstance(exc, openai.APIError):
         return 502, error_body("upstream_error", f"bad answer from the LLM backend: {exc}"), headers
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic's ValidationError: an unparseable answer
+        msg = f"the LLM backend's answer could not be parsed ({type(exc).__name__})"
+        return 502, error_body("upstream_bad_response", msg), headers
     return 500, error_body("internal_error", type(exc).__name__), headers
 
 

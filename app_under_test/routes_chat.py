@@ -9,6 +9,7 @@ the agent dependency is a local `Annotated` alias built per variant.
 """
 
 import asyncio
+import itertools
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,6 +27,8 @@ from app_under_test.schemas import ChatRequest, ChatResponse
 from app_under_test.variants import Variant
 
 PID = os.getpid()
+# What the LLM call can raise for upstream trouble: the SDK's errors and an unparseable answer.
+UPSTREAM_ERRORS = (openai.APIError, ValueError)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -63,7 +66,7 @@ def _reply(body: ChatRequest, agent: ChatAgent, reply: str, variant: Variant) ->
                         agent_id=id(agent), pid=PID, variant=variant.name or variant.spec)
 
 
-def _error_response(exc: openai.APIError) -> JSONResponse:
+def _error_response(exc: Exception) -> JSONResponse:
     status, payload, headers = upstream_error(exc)
     return JSONResponse(payload, status_code=status, headers=headers)
 
@@ -84,20 +87,24 @@ def build_chat_router(variant: Variant) -> APIRouter:
             message = _checked(body)
             try:
                 return _reply(body, agent, agent.invoke(message), variant)
-            except openai.APIError as exc:
+            except UPSTREAM_ERRORS as exc:
                 return _error_response(exc)
 
         @router.post("/chat/stream")
         def chat_stream_in_thread(body: ChatRequest, agent: AgentDep) -> Any:
-            message = _checked(body)
-            cid = body.conversation_id or new_conversation_id()
+            message, cid = _checked(body), body.conversation_id or new_conversation_id()
+            pieces = agent.stream(message)
+            try:  # the first piece before the headers: trouble up to here still gets its 5xx status
+                first = next(pieces, None)
+            except UPSTREAM_ERRORS as exc:
+                return _error_response(exc)
 
             def events() -> Iterator[str]:  # Starlette iterates a sync generator in its threadpool
                 try:
-                    for piece in agent.stream(message):
+                    for piece in itertools.chain([first] if first else [], pieces):
                         yield _sse({"type": "token", "content": piece})
                     yield _sse({"type": "done", "conversation_id": cid, "agent_id": id(agent)})
-                except openai.APIError as exc:
+                except UPSTREAM_ERRORS as exc:
                     yield _sse({"type": "error", **upstream_error(exc)[1]})
             return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
         return router
@@ -109,20 +116,26 @@ def build_chat_router(variant: Variant) -> APIRouter:
             await asyncio.sleep(inject_latency_s)  # regression knob APP_INJECT_LATENCY_MS
         try:
             return _reply(body, agent, await agent.ainvoke(message, blocking=blocking), variant)
-        except openai.APIError as exc:
+        except UPSTREAM_ERRORS as exc:
             return _error_response(exc)
 
     @router.post("/chat/stream")
     async def chat_stream(body: ChatRequest, agent: AgentDep) -> Any:
-        message = _checked(body)
-        cid = body.conversation_id or new_conversation_id()
+        message, cid = _checked(body), body.conversation_id or new_conversation_id()
+        pieces = agent.astream(message, blocking=blocking)
+        try:  # the first piece before the headers: trouble up to here still gets its 5xx status
+            first = await anext(pieces, None)
+        except UPSTREAM_ERRORS as exc:
+            return _error_response(exc)
 
         async def events() -> AsyncIterator[str]:
             try:
-                async for piece in agent.astream(message, blocking=blocking):
+                if first:
+                    yield _sse({"type": "token", "content": first})
+                async for piece in pieces:
                     yield _sse({"type": "token", "content": piece})
                 yield _sse({"type": "done", "conversation_id": cid, "agent_id": id(agent)})
-            except openai.APIError as exc:
+            except UPSTREAM_ERRORS as exc:
                 yield _sse({"type": "error", **upstream_error(exc)[1]})
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 

@@ -1,0 +1,103 @@
+"""Routes of every preset: replies, SSE, debug endpoints, and a JSON error for every bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app_under_test.variants import PRESETS
+from bench.mock.config import MockConfig
+from bench.mock.twin import MockTwin
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.parametrize("variant", list(PRESETS))
+async def test_chat_replies_through_the_real_client_stack(app_client, variant: str) -> None:
+    twin = MockTwin(MockConfig(latency_ms=0))
+    async with app_client(variant, twin=twin) as client:
+        resp = await client.post("/api/chat", json={"message": "hello", "conversation_id": "c1"})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["reply"] and body["conversation_id"] == "c1" and body["variant"] == variant
+        assert isinstance(body["agent_id"], int) and isinstance(body["pid"], int)
+    # The request went through ChatOpenAI to the upstream: the twin counted it.
+    assert twin.stats()["answered_by_status"].get("200") == 1
+
+
+@pytest.mark.parametrize("variant", ["async", "sync", "threadpool"])
+async def test_stream_sends_tokens_then_done(app_client, variant: str) -> None:
+    async with app_client(variant) as client:
+        resp = await client.post("/api/chat/stream", json={"message": "hello"})
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: ")]
+    kinds = [e["type"] for e in events]
+    assert kinds[-1] == "done" and kinds.count("token") >= 2, kinds
+    assert "".join(e["content"] for e in events if e["type"] == "token")
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    (b"{not json", "not valid JSON"),
+    (b"{}", "message: Field required"),
+    (b'{"message": ""}', "message"),
+    (b'{"message": "   "}', "must not be empty"),
+    (b'{"message": 42}', "valid string"),
+    (b'{"message": "hi", "conversation_id": 7}', "conversation_id"),
+    (b'["message"]', "valid dictionary"),
+    (json.dumps({"message": "x" * (32 * 1024 + 1)}).encode(), "longer than 32768 bytes"),
+])
+async def test_bad_input_is_422_json(app_client, body: bytes, fragment: str) -> None:
+    async with app_client("async") as client:
+        for path in ("/api/chat", "/api/chat/stream"):
+            resp = await client.post(path, content=body, headers={"content-type": "application/json"})
+            assert resp.status_code == 422, resp.text
+            err = resp.json()["error"]
+            assert err["type"] == "invalid_request" and fragment in err["message"], err
+
+
+async def test_message_of_exactly_the_limit_is_accepted(app_client) -> None:
+    async with app_client("async") as client:
+        resp = await client.post("/api/chat", json={"message": "x" * (32 * 1024)})
+        assert resp.status_code == 200
+
+
+async def test_unknown_route_is_json_404(app_client) -> None:
+    async with app_client("async") as client:
+        resp = await client.get("/nope")
+        assert resp.status_code == 404 and "error" in resp.json()
+
+
+async def test_debug_routes_are_absent_unless_enabled(app_client) -> None:
+    async with app_client("async", app_debug_endpoints=False) as client:
+        assert (await client.get("/api/debug/stats")).status_code == 404
+        assert (await client.get("/api/debug/agent-cache")).status_code == 404
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_agent_cache_in_the_seeds_shape_agrees_with_stats(app_client) -> None:
+    async with app_client("lru_cache") as client:
+        first = (await client.get("/api/debug/agent-cache")).json()
+        assert first["agent_id"] is None and "misses=0" in first["cache_info"]
+        ids = {(await client.post("/api/chat", json={"message": "hi"})).json()["agent_id"] for _ in range(3)}
+        cache = (await client.get("/api/debug/agent-cache")).json()
+        stats = (await client.get("/api/debug/stats")).json()
+    assert set(cache) >= {"cache_info", "agent_id", "message"}
+    assert cache["cache_info"] == "hits=2, misses=1, maxsize=1, currsize=1"
+    assert ids == {cache["agent_id"]} and stats["constructions"] == 1 and stats["provider_calls"] == 3
+
+
+async def test_stats_report_bytes_per_instance_and_loop_lag(app_client) -> None:
+    async with app_client("per-request") as client:
+        for _ in range(3):
+            assert (await client.post("/api/chat", json={"message": "hi"})).status_code == 200
+        stats = (await client.get("/api/debug/stats", params={"measure": "true"})).json()
+    assert stats["constructions"] == 3  # the tracemalloc probe's instances are not counted
+    assert stats["bytes_per_instance"] > 1000
+    assert stats["loop_lag"]["samples"] >= 0 and stats["in_flight"] == 0 and stats["requests_total"] == 3
