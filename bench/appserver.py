@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
     }
     if api_key:
         env["OPENAI_API_KEY"] = api_key
+    # The regression knobs reach the app from the harness's own environment (`APP_INJECT_BLOCKING_MS=50 bench gate`).
+    env.update({k: v for k, v in os.environ.items() if k.startswith("APP_INJECT_")})
     env.update(extra or {})
     # An empty value means "leave it unset", so the app falls back to its .env file or default.
     return {k: v for k, v in env.items() if v != ""}

@@ -1,0 +1,141 @@
+"""Wires the scenarios into Locust's events: options, scenario selection, release time, records, the end.
+
+Importing this module registers the listeners (once per process); `locustfile.py` imports it.
+"""
+
+from __future__ import annotations
+
+import locust  # noqa: F401  # gevent monkey-patching must come before anything else in a Locust process
+
+# isort: split
+import logging
+import os
+from typing import Any
+
+import gevent
+from locust import events
+from locust import stats as locust_stats
+from locust.runners import MasterRunner, WorkerRunner
+
+from scenarios import clock, completion
+from scenarios.options import add_arguments
+from scenarios.records import build_record
+from scenarios.registry import resolve
+from scenarios.runstate import attach, get_run, new_run
+from scenarios.schedule import release_delay
+
+# Locust rewrites its CSV every CSV_STATS_INTERVAL_SEC (default 1 s) and not at exit; a shorter interval lets a
+# run end 0.25 s after its last request with complete CSV files, instead of 1.2 s (it adds up over 50 runs).
+locust_stats.CSV_STATS_INTERVAL_SEC = 0.25
+
+logger = logging.getLogger(__name__)
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser: Any, **_: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _on_init(environment: Any, runner: Any, **_: Any) -> None:
+    opts = environment.parsed_options
+    run = new_run(opts)
+    run.extra["release_at_given"] = run.settings.release_at > 0
+    attach(environment, run)
+    spec = run.spec
+    if not getattr(opts, "user_classes", None):
+        # The scenario picks the user class unless User classes were named on the command line.
+        environment.user_classes = [resolve(spec.user_class)]
+    if spec.shape_class and not isinstance(runner, WorkerRunner):
+        shape = resolve(spec.shape_class)()
+        shape.runner = runner
+        environment.shape_class = shape
+    if not isinstance(runner, WorkerRunner):
+        if spec.one_user_per_process:
+            opts.num_users = max(int(getattr(opts, "expect_workers", 1) or 1), 1) if isinstance(
+                runner, MasterRunner) else 1
+            opts.spawn_rate = float(opts.num_users)
+        if getattr(opts, "num_users", None) is None:
+            opts.num_users = spec.users
+        if getattr(opts, "spawn_rate", None) is None:
+            # Locust ramps at spawn_rate users/s; all of them within about a second.
+            opts.spawn_rate = float(max(opts.num_users, 1))
+        if not spec.self_ending and not environment.stop_timeout:
+            # When the sweep ends, let in-flight requests finish instead of cancelling them.
+            environment.stop_timeout = run.settings.client_timeout
+    completion.install(environment)
+    environment.events.request.add_listener(_record_listener(environment))
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    clock.reanchor()
+    run = get_run(environment)
+    opts = environment.parsed_options
+    if not isinstance(environment.runner, WorkerRunner):
+        settings = run.settings
+        # Resolved afresh at every start (the web UI can start a test many times) unless given explicitly.
+        if not run.extra.get("release_at_given"):
+            if settings.release_delay >= 0:
+                delay = settings.release_delay
+            elif run.spec.shape_class is not None:
+                delay = 0.0  # a sweep starts with its first step, no gathering before it
+            else:
+                delay = release_delay(int(opts.num_users or 1), float(opts.spawn_rate or 1))
+            # Set on the parsed options so the master's spawn messages carry it to every worker.
+            opts.release_at = clock.now() + delay
+            logger.info("release in %.2f s (epoch %.3f)", delay, opts.release_at)
+        completion.start_hard_limit(environment, settings.hard_limit)
+    run.refresh(opts)
+    run.done_users = 0
+    run.stopping = False
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    completion.cancel_hard_limit(environment)
+
+
+def _record_listener(environment: Any) -> Any:
+    """A request-event listener writing one record per request; bound to this process's environment."""
+
+    def on_request(
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int,
+        exception: BaseException | None = None,
+        context: dict[str, Any] | None = None,
+        response: Any = None,
+        start_time: float | None = None,
+        **_: Any,
+    ) -> None:
+        run = get_run(environment)
+        if run.writer is None:
+            return
+        try:
+            status = int(getattr(response, "status_code", 0) or 0) if response is not None else 0
+        except Exception:  # a response object broken by the very error being reported
+            status = 0
+        runner = environment.runner
+        worker = int(runner.worker_index or 0) if isinstance(runner, WorkerRunner) else 0
+        run.writer.write(build_record(
+            method=request_type, name=name, response_time_ms=float(response_time or 0.0),
+            response_length=int(response_length or 0), exception=exception,
+            start_time=float(start_time or clock.now()), status=status, context=context or {},
+            labels=run.labels, worker=worker, pid=os.getpid(),
+        ))
+
+    return on_request
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Any, **_: Any) -> None:
+    run = get_run(environment)
+    if run.writer is not None:
+        run.writer.close()
+    if getattr(environment.parsed_options, "csv_prefix", None) and not isinstance(environment.runner,
+                                                                                   WorkerRunner):
+        # Locust rewrites its CSV files only every CSV_STATS_INTERVAL_SEC and not at exit: give its writer
+        # one more pass, or a run shorter than that leaves the final numbers out of the CSV.
+        gevent.sleep(locust_stats.CSV_STATS_INTERVAL_SEC + 0.1)

@@ -1,0 +1,120 @@
+"""The scenarios' own command-line options: one table, registered on Locust's parser, read back typed.
+
+`add_arguments` is what `events.init_command_line_parser` calls on the Locust side; `to_argv` is what the
+orchestrator uses to build a Locust command line; `Settings` is the typed view every user reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from scenarios.registry import SCENARIOS
+from scenarios.schedule import parse_steps
+
+
+@dataclass(frozen=True)
+class Option:
+    dest: str
+    type: Callable[[Any], Any]
+    default: Any
+    help: str
+    web_ui: bool = True
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.dest.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("scenario", str, "burst", "Scenario to run (see scenarios.registry)", choices=tuple(SCENARIOS)),
+    Option("variant", str, "", "Label of the app variant under test, copied into every record"),
+    Option("repetition", int, 0, "Repetition number, copied into every record", web_ui=False),
+    Option("records_dir", str, "", "Directory for per-request JSONL records (none written if empty)",
+           web_ui=False),
+    Option("client_timeout", float, 120.0,
+           "Client connect/read timeout in seconds; for a burst it must exceed users x latency"),
+    Option("release_at", float, 0.0, "Epoch seconds at which burst users send and arrivals start "
+           "(0: test start + release delay)", web_ui=False),
+    Option("release_delay", float, -1.0,
+           "Seconds from test start to the release (negative: enough to spawn every user)"),
+    Option("duration", float, 10.0, "Seconds of load for steady / concurrency / stream"),
+    Option("rate", float, 10.0, "Arrivals per second for steady (open loop)"),
+    Option("max_arrivals", int, 0, "Cap on steady's arrivals (0: rate x duration)"),
+    Option("steps", str, "1,10,50,100,200,500", "Concurrency steps of a sweep, comma-separated"),
+    Option("step_duration", float, 10.0, "Seconds per sweep step"),
+    Option("hard_limit", float, 0.0, "Stop the run after this many seconds whatever happens (0: none)",
+           web_ui=False),
+    Option("message", str, "Hello! Please answer in one sentence.", "Chat message each request sends"),
+    Option("think_time", float, 0.0, "Seconds a closed-loop user waits between requests"),
+    Option("chat_path", str, "/api/chat", "Path of the JSON chat endpoint"),
+    Option("stream_path", str, "/api/chat/stream", "Path of the SSE chat endpoint"),
+    Option("max_inflight", int, 10000, "Connections one steady driver may hold open at once", web_ui=False),
+)
+OPTIONS_BY_DEST: dict[str, Option] = {o.dest: o for o in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options of one run, typed. Field names are the option dests."""
+
+    scenario: str
+    variant: str
+    repetition: int
+    records_dir: str
+    client_timeout: float
+    release_at: float
+    release_delay: float
+    duration: float
+    rate: float
+    max_arrivals: int
+    steps: tuple[int, ...]
+    step_duration: float
+    hard_limit: float
+    message: str
+    think_time: float
+    chat_path: str
+    stream_path: str
+    max_inflight: int
+
+
+def add_arguments(parser: Any, *, locust_parser: bool = True) -> None:
+    """Register every option on `parser` (Locust's, which takes `include_in_web_ui`, or a plain argparse)."""
+    # Straight on the parser: Locust's add_argument takes include_in_web_ui, an argument group's does not.
+    for opt in OPTIONS:
+        kwargs: dict[str, Any] = {"type": opt.type, "default": opt.default, "help": opt.help,
+                                  "dest": opt.dest}
+        if opt.choices:
+            kwargs["choices"] = list(opt.choices)
+        if locust_parser:
+            kwargs["include_in_web_ui"] = opt.web_ui
+        parser.add_argument(opt.flag, **kwargs)
+
+
+def settings_from(namespace: Any) -> Settings:
+    """Typed settings from Locust's parsed options (values from the web UI may arrive as strings)."""
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        opt = OPTIONS_BY_DEST[f.name]
+        raw = getattr(namespace, f.name, opt.default) if namespace is not None else opt.default
+        if raw is None:
+            raw = opt.default
+        values[f.name] = parse_steps(raw) if f.name == "steps" else opt.type(raw)
+    if values["scenario"] not in SCENARIOS:
+        raise ValueError(f"unknown scenario {values['scenario']!r}; valid: {', '.join(SCENARIOS)}")
+    return Settings(**values)
+
+
+def to_argv(values: Mapping[str, Any]) -> list[str]:
+    """['--flag', 'value', ...] for the given dests; an unknown dest is an error naming the valid ones."""
+    argv: list[str] = []
+    for dest, value in values.items():
+        opt = OPTIONS_BY_DEST.get(dest)
+        if opt is None:
+            raise ValueError(f"unknown scenario option {dest!r}; valid: {', '.join(OPTIONS_BY_DEST)}")
+        if dest == "steps" and not isinstance(value, str):
+            value = ",".join(str(int(s)) for s in value)
+        argv += [opt.flag, str(value)]
+    return argv

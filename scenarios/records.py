@@ -1,0 +1,205 @@
+"""Per-request records: one JSON line per request, written by each Locust process to its own file.
+
+Built from Locust's request event plus the timings our users put in the request context; merged by
+`bench.loadgen` after the run. Pure (no locust import), so the orchestrator can read and merge them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+RECORD_VERSION = 1
+FILE_GLOB = "records-*.jsonl"
+
+# Every record has exactly these keys (None where not applicable), in this order.
+RECORD_FIELDS = (
+    "v", "t_send", "t_first_byte", "t_end", "t_planned", "latency_ms", "ttfb_ms",
+    "status", "error", "error_detail", "bytes", "method", "name",
+    "variant", "scenario", "repetition", "worker", "pid", "user", "step",
+    "chunks", "ttft_ms", "max_gap_ms", "mean_gap_ms", "agent_id", "server_pid",
+)
+# Keys a user may set in the request context to refine what the request event alone can tell.
+CONTEXT_KEYS = (
+    "t_send", "t_first_byte", "t_end", "t_planned", "user", "step", "chunks", "ttft_ms", "max_gap_ms",
+    "mean_gap_ms", "agent_id", "server_pid", "error_kind", "error_detail", "bytes",
+)
+
+_TIMEOUT_NAMES = frozenset({"Timeout", "timeout", "TimeoutError", "ReadTimeout", "ConnectTimeout"})
+_CONNECTION_NAMES = frozenset({
+    "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
+    "BrokenPipeError", "HTTPConnectionClosed", "gaierror", "OSError",
+})
+
+
+@dataclass(frozen=True)
+class RunLabels:
+    """What every record of one Locust run is tagged with."""
+
+    variant: str
+    scenario: str
+    repetition: int
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    # geventhttpclient wraps a timeout in RetriesExceeded(original=...); the kind is the original's.
+    for _ in range(4):
+        inner = getattr(exc, "original", None)
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    return exc
+
+
+def classify_error(exc: BaseException | None, status: int) -> str | None:
+    """A short error kind: None, 'timeout', 'connection', 'protocol', 'http_<code>', or the exception's name."""
+    if exc is None:
+        return f"http_{status}" if status >= 400 else None
+    if status >= 400:
+        return f"http_{status}"
+    root = _root_cause(exc)
+    names = {cls.__name__ for cls in type(root).__mro__}
+    if names & _TIMEOUT_NAMES:
+        return "timeout"
+    if "HTTPParseError" in names:
+        return "protocol"
+    if names & _CONNECTION_NAMES:
+        return "connection"
+    if "CatchResponseError" in names:
+        return "failure"
+    return type(root).__name__
+
+
+def error_detail(exc: BaseException | None, limit: int = 200) -> str | None:
+    if exc is None:
+        return None
+    root = _root_cause(exc)
+    text = f"{type(root).__name__}: {root}" if str(root) else type(root).__name__
+    return text[:limit]
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
+def build_record(
+    *,
+    method: str,
+    name: str,
+    response_time_ms: float,
+    response_length: int,
+    exception: BaseException | None,
+    start_time: float,
+    status: int,
+    context: Mapping[str, Any],
+    labels: RunLabels,
+    worker: int,
+    pid: int,
+) -> dict[str, Any]:
+    """One record from a request event. Our users' precise timings win over Locust's `start_time`."""
+    t_send = context.get("t_send")
+    if t_send is None:
+        t_send = start_time
+    t_end = context.get("t_end")
+    if t_end is None:
+        t_end = t_send + response_time_ms / 1000.0
+    t_first_byte = context.get("t_first_byte")
+    # The user knows failures the event cannot show (an SSE error event, a cut stream); those win.
+    kind = context.get("error_kind") or classify_error(exception, status)
+    detail = (context.get("error_detail") or error_detail(exception)) if kind else None
+    record: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+    record.update(
+        v=RECORD_VERSION,
+        t_send=t_send,
+        t_first_byte=t_first_byte,
+        t_end=t_end,
+        t_planned=context.get("t_planned"),
+        latency_ms=_ms(t_end - t_send),
+        ttfb_ms=_ms(t_first_byte - t_send) if t_first_byte is not None else None,
+        status=int(status or 0),
+        error=kind or None,
+        error_detail=detail,
+        bytes=int(context.get("bytes", response_length) or 0),
+        method=method,
+        name=name,
+        variant=labels.variant,
+        scenario=labels.scenario,
+        repetition=labels.repetition,
+        worker=worker,
+        pid=pid,
+    )
+    for key in ("user", "step", "chunks", "ttft_ms", "max_gap_ms", "mean_gap_ms", "agent_id", "server_pid"):
+        record[key] = context.get(key)
+    return record
+
+
+class RecordWriter:
+    """Appends records to `records-w<worker>-p<pid>.jsonl` in `directory`, one flushed line each.
+
+    Line buffering costs a write per request but means a killed process loses at most a partial line.
+    The file is (re)opened lazily, so a writer inherited across a fork opens its own file in the child.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self._fh: IO[str] | None = None
+        self._pid: int | None = None
+        self.count = 0
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        pid = os.getpid()
+        if self._fh is None or self._pid != pid:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / f"records-w{int(record.get('worker') or 0):03d}-p{pid}.jsonl"
+            self._fh = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._pid = pid
+            self.count = 0
+        self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self._fh is not None and self._pid == os.getpid():
+            self._fh.close()
+        self._fh = None
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
+    """The records of one file and the number of lines that were not valid JSON objects (a killed writer)."""
+    records: list[dict[str, Any]] = []
+    bad = 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                bad += 1
+                continue
+            if isinstance(obj, dict):
+                records.append(obj)
+            else:
+                bad += 1
+    return records, bad
+
+
+def merge_files(
+    paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Merge per-process files into one JSONL sorted by send time; returns (records, bad lines)."""
+    records: list[dict[str, Any]] = []
+    bad = 0
+    for path in paths:
+        recs, b = read_jsonl(path)
+        records.extend(recs)
+        bad += b
+    records.sort(key=lambda r: (r.get("t_send") or 0.0, r.get("worker") or 0, r.get("user") or 0))
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    return records, bad
