@@ -105,7 +105,24 @@ def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], ap
             "upstream_ok": upstream_ok, "ok": not problems, "problems": problems}
 
 
-def _upstream(mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None, ok: int) -> dict[str, Any] | None:
+def _arrival_rates(recent: list[dict[str, Any]]) -> dict[str, Any]:
+    """Upstream request rate from the mock's own arrival times: mean over the active span, peak 1-s window."""
+    arrivals = sorted(float(r["arrival"]) for r in recent if r.get("path") == "/v1/chat/completions")
+    if len(arrivals) < 2:
+        return {"rate_mean_rps": None, "rate_peak_1s": len(arrivals) or None, "retries": 0}
+    span = arrivals[-1] - arrivals[0]
+    peak, lo = 0, 0
+    for hi, t in enumerate(arrivals):
+        while t - arrivals[lo] >= 1.0:
+            lo += 1
+        peak = max(peak, hi - lo + 1)
+    retries = sum(1 for r in recent if int(r.get("retry_count") or 0) > 0)
+    return {"rate_mean_rps": round((len(arrivals) - 1) / span, 3) if span > 0 else None, "rate_peak_1s": peak,
+            "retries": retries, "arrival_span_s": round(span, 3)}
+
+
+def _upstream(mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None, ok: int,
+              recent: list[dict[str, Any]]) -> dict[str, Any] | None:
     if mock_before is None or mock_after is None:
         return None
     statuses = set(mock_after.get("answered_by_status", {})) | set(mock_before.get("answered_by_status", {}))
@@ -117,7 +134,7 @@ def _upstream(mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | N
             "rate_limited": _delta(mock_after, mock_before, "rate_limited"), "faults": faults,
             "peak_in_flight": mock_after.get("peak_in_flight"),
             # Upstream calls beyond one per successful reply: the SDK's retries plus calls that failed for good.
-            "retries_or_failed": max(0, received - ok)}
+            "retries_or_failed": max(0, received - ok), **_arrival_rates(recent)}
 
 
 def execute(ctx: RunContext) -> dict[str, Any]:
@@ -137,6 +154,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     measure = ctx.step.scenario == "concurrency"
     app_after = appstats.per_worker(ctx.app.url, workers, measure=measure)
     mock_after = ctx.mock.stats() if ctx.mock else None
+    recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
     summary = summarize(res.records)
     after = app_after[0] if app_after else {}
     app: dict[str, Any] = {
@@ -172,7 +190,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "requests": _relative_requests(res.records),
         "app": app,
         "process": process,
-        "upstream": _upstream(mock_before, mock_after, summary.ok),
+        "upstream": _upstream(mock_before, mock_after, summary.ok, recent),
         "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after),
         "locust": {"exit_code": res.exit_code, "timed_out": res.timed_out, "wall_s": round(res.wall_s, 3)},
         "files": {"requests": str(rel / res.records_path.name), "locust_csv": str(rel / "locust_stats.csv"),

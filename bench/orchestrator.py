@@ -59,7 +59,9 @@ def _mock_for(step: Step, backend: Backend, seed: int, log_dir: Path) -> Iterato
     if backend.kind != "mock":
         yield None
         return
-    config = MockConfig(latency_ms=step.latency_ms, seed=seed, rps=step.upstream_limit_rps or None)
+    # A ring of recent requests big enough for a whole run, for the upstream arrival rate and retry counts.
+    config = MockConfig(latency_ms=step.latency_ms, seed=seed, rps=step.upstream_limit_rps or None,
+                        recent_requests=20000)
     with running_mock(config, log_dir=str(log_dir)) as mock:
         yield mock
 

@@ -93,5 +93,4 @@ def _report(results: dict, out: Path) -> None:
         print(f"bench run: no report ({exc})", file=sys.stderr)
         return
     paths = render_report(results, out)
-    print(console_summary(results))
-    print(f"report: {paths.get('html', out / 'report.html')}")
+    print(console_summary(results, report_path=paths["html"]))

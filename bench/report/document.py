@@ -1,0 +1,94 @@
+"""Everything a report shows, computed once from results.json: verdicts, charts as PNG bytes, warnings,
+the runs table and the appendix. The markdown, HTML and console renderers only lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.report import runs as R
+from bench.report.chartkit import png_bytes
+from bench.report.charts import Skipped, build_charts
+from bench.report.claims import evaluate_claims
+from bench.report.metrics import METRICS, grouped, series
+from bench.report.stability import run_problems, stability_warnings
+from bench.report.stats import bootstrap
+from bench.report.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"charts/{self.name}.png"
+
+
+@dataclass(frozen=True)
+class ReportDoc:
+    title: str
+    facts: list[tuple[str, str]]
+    verdicts: list[Verdict]
+    charts: list[RenderedChart]
+    skipped: list[Skipped]
+    stability: list[str]
+    problems: list[str]
+    runs_header: list[str]
+    runs_rows: list[list[str]]
+    appendix: dict[str, Any] = field(default_factory=dict)
+
+
+_RUN_COLUMNS = ("makespan", "latency p95", "errors", "constructions", "rss peak", "loop lag max")
+
+
+def _runs_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    metrics = {m.name: m for m in METRICS}
+    header = ["scenario", "variant", "set-up", "reps", *(f"{c} ({metrics[c].unit})" for c in _RUN_COLUMNS)]
+    rows: list[list[str]] = []
+    for (scenario, variant, setup), runs in grouped(results).items():
+        cells = []
+        for name in _RUN_COLUMNS:
+            est = bootstrap(series(runs, metrics[name]))
+            cells.append(est.fmt() if est.n else "")
+        rows.append([scenario, variant, setup, str(len(runs)), *cells])
+    return header, rows
+
+
+def _facts(results: dict[str, Any]) -> list[tuple[str, str]]:
+    host = results.get("host") or {}
+    tool = results.get("tool") or {}
+    return [
+        ("label", str(results.get("label") or "")),
+        ("run created (UTC)", str(results.get("created_utc") or "unknown")),
+        ("profile", R.profile_of(results)),
+        ("repetitions", str(R.get(results, "config.repeat", "?"))),
+        ("backend", str(R.get(results, "backend.kind", "?"))),
+        ("host", f"{host.get('cpu_model', '?')}, {host.get('logical_cores', '?')} logical cores, "
+                 f"{host.get('memory_gib', '?')} GiB, Python {host.get('python', '?')}"),
+        ("tool", f"{tool.get('name', '?')} {tool.get('version', '?')}, schema {results.get('schema_version')}"),
+        ("complete", "no: partial results" if results.get("partial") else "yes"),
+    ]
+
+
+def build_document(results: dict[str, Any]) -> ReportDoc:
+    charts, skipped = build_charts(results)
+    rendered = [RenderedChart(c.name, c.title, c.caption, png_bytes(c.figure)) for c in charts]
+    header, rows = _runs_table(results)
+    return ReportDoc(
+        title=f"LLM concurrency benchmark: {results.get('label') or 'run'}",
+        facts=_facts(results),
+        verdicts=evaluate_claims(results),
+        charts=rendered,
+        skipped=skipped,
+        stability=stability_warnings(results),
+        problems=run_problems(results),
+        runs_header=header,
+        runs_rows=rows,
+        appendix={"config": results.get("config") or {}, "backend": results.get("backend") or {},
+                  "host": results.get("host") or {}, "static": results.get("static") or {},
+                  "probes": results.get("probes") or {}},
+    )

@@ -1,0 +1,57 @@
+"""A short real `bench run`: real mock, real app variants under uvicorn, real Locust. Its results.json must load,
+account for every request, and show the seed's effects: a blocking burst serializes, an async one does not, and
+a racy singleton builds more than one agent where a locked one builds one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.results import load_results, runs_of
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+USERS, LATENCY_MS = 20, 100.0
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("run")
+    argv = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--scenarios", "burst,cold-burst",
+            "--variants", "sync,lru_cache,naive-global,locked", "--users", str(USERS), "--latency", str(LATENCY_MS),
+            "--repeat", "2", "--init-delay-ms", "50", "--no-report", "--out", str(out)]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return load_results(out / "results.json")
+
+
+def test_every_request_is_accounted_for(results: dict) -> None:
+    assert results["runs"] and not results["partial"]
+    for run in results["runs"]:
+        assert run["accounting"]["ok"], (run["id"], run["accounting"]["problems"])
+        assert run["metrics"]["requests"] == USERS == len(run["requests"]["t_send"])
+
+
+def test_blocking_burst_serializes_and_async_does_not(results: dict) -> None:
+    serial = USERS * LATENCY_MS / 1000
+    for run in runs_of(results, "burst", "sync"):
+        assert run["metrics"]["makespan_s"] >= 0.9 * serial, run["metrics"]
+        assert run["app"]["loop_lag_max_ms"] >= LATENCY_MS * 0.9  # each invoke held the loop
+    for run in runs_of(results, "burst", "lru_cache"):
+        assert run["metrics"]["makespan_s"] <= LATENCY_MS / 1000 + 1.0, run["metrics"]
+
+
+def test_cold_burst_constructions(results: dict) -> None:
+    naive = [r["app"]["constructions"] for r in runs_of(results, "cold-burst", "naive-global")]
+    locked = [r["app"]["constructions"] for r in runs_of(results, "cold-burst", "locked")]
+    assert naive and min(naive) > 1, naive
+    assert locked == [1] * len(locked), locked
+
+
+def test_results_carry_config_host_and_static_counts(results: dict) -> None:
+    assert results["config"]["repeat"] == 2 and results["host"]["logical_cores"] >= 1
+    assert results["static"]["provider_lines"]["naive-global"] == 6
+    assert results["probes"]["settings_echo"]["ok"] and results["probes"]["tier_limits"]["tier-1"]["ok"]
