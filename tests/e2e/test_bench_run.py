@@ -55,3 +55,47 @@ def test_results_carry_config_host_and_static_counts(results: dict) -> None:
     assert results["config"]["repeat"] == 2 and results["host"]["logical_cores"] >= 1
     assert results["static"]["provider_lines"]["naive-global"] == 6
     assert results["probes"]["settings_echo"]["ok"] and results["probes"]["tier_limits"]["tier-1"]["ok"]
+
+
+def _orphan_server_pids() -> set[int]:
+    """Servers and Locust processes whose parent is gone: what an interrupted run would leave behind."""
+    import psutil
+
+    found = set()
+    for proc in psutil.process_iter(["cmdline", "ppid"]):
+        if proc.info.get("ppid") not in (0, 1):
+            continue
+        cmd = " ".join(proc.info.get("cmdline") or [])
+        server = "--fd" in cmd and ("app_under_test" in cmd or "bench mock" in cmd)
+        if server or ("locustfile.py" in cmd and "--headless" in cmd):
+            found.add(proc.pid)
+    return found
+
+
+def test_ctrl_c_keeps_finished_runs_and_stops_every_server(tmp_path: Path) -> None:
+    import json
+    import signal
+    import time
+
+    before = _orphan_server_pids()
+    argv = [sys.executable, "-m", "bench", "run", "--scenarios", "burst", "--variants", "lru_cache,sync",
+            "--latency", "100", "--users", "10", "--repeat", "5", "--no-report", "--out", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:  # interrupt once at least one run has landed
+            path = tmp_path / "results.json"
+            if path.exists() and json.loads(path.read_text() or "{}").get("runs"):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    results = load_results(tmp_path / "results.json")
+    assert results["partial"] and results["runs"]
+    assert all(r["accounting"]["ok"] for r in results["runs"])
+    time.sleep(1)
+    assert _orphan_server_pids() - before == set(), "a server outlived the interrupted run"
