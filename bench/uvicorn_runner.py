@@ -22,7 +22,10 @@ def run_uvicorn(
     workers: int = 1,
     log_level: str = "warning",
     access_log: bool = False,
+    timeout_keep_alive: int = 75,
 ) -> None:
+    """`timeout_keep_alive` outlives the clients' idle pools (openai/langchain and Locust keep about 5 s): with
+    uvicorn's default of 5 s a request can race a server-side close and be retried silently by the SDK."""
     config = uvicorn.Config(
         app,
         factory=factory,
@@ -32,6 +35,7 @@ def run_uvicorn(
         log_level=log_level,
         access_log=access_log,
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=timeout_keep_alive,
         backlog=4096,
     )
     if fd is None and workers <= 1:
