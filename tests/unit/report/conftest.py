@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# `tests.support` is imported as a package from the repository root, which pytest does not put on sys.path
-# for test files without __init__.py.
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.synthetic_results import synthetic_results  # noqa: E402
+from tests.support.synthetic_results import synthetic_results  # the repository root is on pythonpath (pyproject)
 
 
 @pytest.fixture
