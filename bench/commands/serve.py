@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from contextlib import ExitStack
 
@@ -53,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
               f"with {args.workers} worker(s); Ctrl-C stops", file=sys.stderr)
         from bench.uvicorn_runner import run_uvicorn
 
+        # uvicorn re-raises the signal it stopped on once it has shut down; with the default SIGTERM action
+        # that would end this process before the ExitStack stops the embedded mock. Exit through Python instead.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         run_uvicorn("app_under_test.app:app_from_env", factory=True, host=args.host, port=args.port, fd=args.fd,
                     workers=args.workers, log_level="info" if settings.log_level.upper() == "DEBUG" else "warning")
     return 0
