@@ -1,7 +1,9 @@
-"""The benchmark's Locust entry point: `locust -f locustfile.py --host URL --scenario NAME [--headless ...]`.
+"""The benchmark's Locust entry point: `locust -f locustfile.py [--host URL] --scenario NAME [--headless ...]`.
 
 `--scenario` picks the user class and load shape (`scenarios/registry.py`); the other options are in
 `scenarios/options.py` (Locust's `--help` is printed before a locustfile loads, so it does not list them).
+With no host, Locust starts the mock backend and the `--app-variant` app itself (`scenarios/serving.py`),
+and its web UI gains an Insides tab and a live /insides page (`scenarios/webui.py`).
 """
 
 from __future__ import annotations

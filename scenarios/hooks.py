@@ -17,7 +17,7 @@ from locust import events
 from locust import stats as locust_stats
 from locust.runners import MasterRunner, WorkerRunner
 
-from scenarios import clock, completion
+from scenarios import clock, completion, serving, webui
 from scenarios.options import add_arguments
 from scenarios.records import build_record
 from scenarios.registry import resolve
@@ -43,8 +43,9 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
     run.extra["release_at_given"] = run.settings.release_at > 0
     attach(environment, run)
     spec = run.spec
-    if not getattr(opts, "user_classes", None):
-        # The scenario picks the user class unless User classes were named on the command line.
+    if not getattr(opts, "user_classes", None) and not isinstance(runner, WorkerRunner):
+        # The scenario picks the user class unless User classes were named on the command line. Workers keep
+        # every class: they spawn whichever the master names (the web UI can switch scenario or class).
         environment.user_classes = [resolve(spec.user_class)]
     if spec.shape_class and not isinstance(runner, WorkerRunner):
         shape = resolve(spec.shape_class)()
@@ -65,10 +66,14 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
             environment.stop_timeout = run.settings.client_timeout
     completion.install(environment)
     environment.events.request.add_listener(_record_listener(environment))
+    serving.install(environment)
+    webui.install(environment)
 
 
 @events.test_start.add_listener
 def _on_test_start(environment: Any, **_: Any) -> None:
+    # First: with no host, the app is started here, and the release time must count from its readiness.
+    serving.on_test_start(environment)
     clock.reanchor()
     run = get_run(environment)
     opts = environment.parsed_options
@@ -131,6 +136,9 @@ def _record_listener(environment: Any) -> Any:
 
 @events.quitting.add_listener
 def _on_quitting(environment: Any, **_: Any) -> None:
+    line = serving.summary(environment)
+    if line:
+        logger.info("%s", line)
     run = get_run(environment)
     if run.writer is not None:
         run.writer.close()

@@ -10,8 +10,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from app_under_test.variants import PRESETS
+from bench.mock.config import TIERS
 from scenarios.registry import SCENARIOS
 from scenarios.schedule import parse_steps
+
+# The embedded app's default variant, listed first: the web UI's dropdown preselects its first entry.
+DEFAULT_APP_VARIANT = "async"
+APP_VARIANTS = (DEFAULT_APP_VARIANT, *(name for name in PRESETS if name != DEFAULT_APP_VARIANT))
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,9 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("scenario", str, "burst", "Scenario to run (see scenarios.registry)", choices=tuple(SCENARIOS)),
-    Option("variant", str, "", "Label of the app variant under test, copied into every record"),
+    # In the web UI the label follows the app_variant dropdown (scenarios/serving.py), so it is not shown there.
+    Option("variant", str, "", "Label of the app variant under test, copied into every record; with no host, "
+           "also the variant Locust starts unless --app-variant is given", web_ui=False),
     Option("repetition", int, 0, "Repetition number, copied into every record", web_ui=False),
     Option("records_dir", str, "", "Directory for per-request JSONL records (none written if empty)",
            web_ui=False),
@@ -52,6 +60,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("chat_path", str, "/api/chat", "Path of the JSON chat endpoint"),
     Option("stream_path", str, "/api/chat/stream", "Path of the SSE chat endpoint"),
     Option("max_inflight", int, 10000, "Connections one steady driver may hold open at once", web_ui=False),
+    # The embedded servers: used only when no host is given (scenarios/serving.py); `bench run` gives one.
+    Option("app_variant", str, "", "Variant of the app Locust starts when no host is given",
+           choices=APP_VARIANTS),
+    Option("backend", str, "mock", "Upstream of that app: 'mock' (start the mock backend) or an "
+           "OpenAI-compatible base URL"),
+    Option("mock_latency_ms", float, 500.0, "Mock backend's latency per request (ms)"),
+    Option("mock_rps", float, 0.0, "Mock backend's rate limit in requests/s, answered with 429 above it (0: none)"),
+    Option("mock_tier", str, "none", "Mock backend's named rate-limit tier", choices=("none", *TIERS)),
 )
 OPTIONS_BY_DEST: dict[str, Option] = {o.dest: o for o in OPTIONS}
 
@@ -78,6 +94,11 @@ class Settings:
     chat_path: str
     stream_path: str
     max_inflight: int
+    app_variant: str
+    backend: str
+    mock_latency_ms: float
+    mock_rps: float
+    mock_tier: str
 
 
 def add_arguments(parser: Any, *, locust_parser: bool = True) -> None:

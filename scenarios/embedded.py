@@ -1,0 +1,147 @@
+"""The servers a Locust run starts by itself when it is given no host: the mock backend (unless an upstream URL
+is given) and one variant of the app, on free loopback ports; kept while their parameters stay the same.
+
+Pure (no locust import): `scenarios/serving.py` drives it from Locust's events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+
+import httpx
+
+from app_under_test.variants import VariantError, parse_variant
+from bench.appserver import running_app
+from bench.errors import UsageError
+from bench.mock.config import TIERS, MockConfig
+from bench.mock.process import MockServer, running_mock
+from bench.servers import ServerProcess
+from scenarios.options import DEFAULT_APP_VARIANT, Settings
+
+logger = logging.getLogger(__name__)
+
+MOCK_BACKEND = "mock"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What the embedded servers depend on; a different value means a restart."""
+
+    variant: str
+    backend: str  # MOCK_BACKEND or an OpenAI-compatible base URL
+    mock_latency_ms: float = 500.0
+    mock_rps: float = 0.0  # 0: no limit
+    mock_tier: str = "none"
+
+    @property
+    def uses_mock(self) -> bool:
+        return self.backend == MOCK_BACKEND
+
+    def mock_config(self) -> MockConfig:
+        return MockConfig(latency_ms=self.mock_latency_ms, rps=self.mock_rps or None,
+                          tier=None if self.mock_tier == "none" else self.mock_tier)
+
+    def backend_text(self) -> str:
+        if not self.uses_mock:
+            return self.backend
+        limits = [f"{self.mock_rps:g} req/s" if self.mock_rps else "", "" if self.mock_tier == "none" else
+                  f"tier {self.mock_tier}"]
+        limit = ", ".join(x for x in limits if x) or "no rate limit"
+        return f"the mock backend ({self.mock_latency_ms:g} ms, {limit})"
+
+    def describe(self) -> str:
+        return f"variant {self.variant} against {self.backend_text()}"
+
+
+def stack_config(settings: Settings) -> StackConfig:
+    """The embedded servers' config from the run's options; a bad value is a UsageError of one line.
+
+    The variant is `--app-variant`, else `--variant` (a headless run names it there), else the default.
+    """
+    variant = settings.app_variant or settings.variant or DEFAULT_APP_VARIANT
+    try:
+        parse_variant(variant)
+    except VariantError as exc:
+        raise UsageError(f"with no host, Locust starts the app itself: {exc}") from None
+    backend = settings.backend.strip() or MOCK_BACKEND
+    if backend != MOCK_BACKEND and not backend.startswith(("http://", "https://")):
+        raise UsageError(f"--backend must be {MOCK_BACKEND!r} or an http(s) base URL, got {backend!r}")
+    if settings.mock_latency_ms < 0:
+        raise UsageError(f"--mock-latency-ms must be >= 0, got {settings.mock_latency_ms:g}")
+    if settings.mock_rps < 0:
+        raise UsageError(f"--mock-rps must be >= 0 (0: no limit), got {settings.mock_rps:g}")
+    if settings.mock_tier != "none" and settings.mock_tier not in TIERS:
+        raise UsageError(f"unknown mock tier {settings.mock_tier!r}; valid: none, {', '.join(TIERS)}")
+    return StackConfig(variant=variant, backend=backend.rstrip("/"), mock_latency_ms=settings.mock_latency_ms,
+                       mock_rps=settings.mock_rps, mock_tier=settings.mock_tier)
+
+
+class EmbeddedStack:
+    """The mock and the app as one unit: `ensure(config)` (re)starts them as needed, `stop()` ends both.
+
+    Every URL it ever served is remembered, so a host that names one of them (the web UI sends back the
+    host of the previous run) still means "the embedded app", not a user's own server.
+    """
+
+    def __init__(self, log_dir: str | None = None) -> None:
+        self.log_dir = log_dir
+        self.config: StackConfig | None = None
+        self.app: ServerProcess | None = None
+        self.mock: MockServer | None = None
+        self.own_urls: set[str] = set()
+        self._stack = contextlib.ExitStack()
+        self._lock = threading.RLock()  # a gevent lock once Locust has monkey-patched threading
+
+    @property
+    def running(self) -> bool:
+        return self.app is not None
+
+    def owns(self, url: str | None) -> bool:
+        return bool(url) and str(url).rstrip("/") in self.own_urls
+
+    def alive(self) -> bool:
+        procs = [self.app.proc] if self.app else []
+        procs += [self.mock.process.proc] if self.mock else []
+        return bool(procs) and all(p.poll() is None for p in procs)
+
+    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[ServerProcess, bool]:
+        """The running app for `config`, started (or restarted) if needed; returns (app, started_now)."""
+        with self._lock:
+            if self.app is not None and not fresh and config == self.config and self.alive():
+                self.reset_counters()
+                return self.app, False
+            self.stop()
+            try:
+                backend_url = config.backend
+                if config.uses_mock:
+                    self.mock = self._stack.enter_context(running_mock(config.mock_config(), log_dir=self.log_dir))
+                    backend_url = self.mock.api_base
+                self.app = self._stack.enter_context(running_app(config.variant, backend_url, log_dir=self.log_dir))
+            except BaseException:
+                self.stop()
+                raise
+            self.config = config
+            self.own_urls.add(self.app.url)
+            logger.info("embedded servers up: %s at %s", config.describe(), self.app.url)
+            return self.app, True
+
+    def reset_counters(self) -> None:
+        """A new test on the same servers: start the peaks (loop lag, in flight) and the mock's books afresh."""
+        with contextlib.suppress(httpx.HTTPError):
+            if self.app is not None:
+                httpx.post(self.app.url + "/api/debug/stats/reset", timeout=5.0)
+            if self.mock is not None:
+                self.mock.reset()
+
+    def stop(self) -> None:
+        """Stop both servers and their process trees (terminate, then kill); safe to call any number of times."""
+        with self._lock:
+            stack, self._stack = self._stack, contextlib.ExitStack()
+            if self.app is not None or self.mock is not None:
+                logger.info("stopping the embedded servers")
+            self.app = self.mock = None
+            self.config = None
+            stack.close()
