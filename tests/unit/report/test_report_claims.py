@@ -114,8 +114,13 @@ def test_c5_memory_agent_versus_process(results: dict[str, Any]) -> None:
 
 
 def test_c6_limiter(results: dict[str, Any]) -> None:
+    for variant in ("async", "lru_cache"):  # the same mean latency with and without the limiter
+        edit_runs(results, "steady", variant, lambda r: r["metrics"]["latency_ms"].update(mean=200.0))
     v = verdict(results, "C6")
     assert v.status == "reproduced" and v.numbers["reduction"] == 1.0
+    edit_runs(results, "steady", "async", lambda r: r["metrics"]["latency_ms"].update(mean=1200.0))
+    v = verdict(results, "C6")
+    assert v.status == "partial" and "not for response time" in v.verdict
     edit_runs(results, "steady", "async", lambda r: r["metrics"].update(ok=r["metrics"]["requests"] - 80))
     v = verdict(results, "C6")
     assert v.status == "partial" and "users' errors" in v.verdict
