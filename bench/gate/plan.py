@@ -32,6 +32,8 @@ GATE_PLANS: dict[str, GatePlan] = {
             "burst": {"users": 10, "latency_ms": 1000.0},
             "cold-burst": {"app_env": {"APP_AGENT_INIT_DELAY_MS": "50"}},
             "steady": {"duration_s": 3.0},
+            # Pinned as when the baseline was made: the per-request live-agent count grows with the window.
+            "concurrency": {"duration_s": 2.5},
         },
         notes=(
             "Burst at 10 users against a 1000 ms upstream (the quick profile uses 50 at 100 ms). The async burst's "
