@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator, Sequence
 
 # Seconds Locust needs beyond its own ramp (users / spawn rate) to create users and hand them to workers.
-SPAWN_MARGIN_S = 0.5
+SPAWN_MARGIN_S = 0.3
 SPAWN_COST_S_PER_USER = 0.001
 
 
