@@ -9,7 +9,6 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +135,3 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
-
-def single_step_profile(profile: Profile, **changes: Any) -> Profile:
-    return replace(profile, **changes)

@@ -1,7 +1,7 @@
 """Profiles: which scenarios run, on which variants, with which parameters. Each step names the claims it
 feeds (see bench/report/claims.py for the rules that read them).
 
-    quick  the CI / first-look set-up: short latencies, every claim touched, <= 3 min on 2 cores
+    quick  the CI / first-look set-up: short latencies, every claim touched; 3.5 min on 2 cores (budget 3)
     seed   the document's set-up: bursts of 50 against a 3 s upstream (sync ~150 s) and the cold-burst race,
            <= 10 min; the memory, limiter and workers claims need quick or full
     full   every variant of every scenario plus the concurrency sweep (no time budget)
@@ -64,7 +64,7 @@ def _limits(latency_ms: float, duration_s: float) -> tuple[Step, ...]:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 3 minutes on 2 cores",
+        "every claim at short latencies (bursts of 50 at 100 ms); about 3.5 minutes on 2 cores (budget: 3)",
         (
             Step("burst", _BURST_VARIANTS[:3], ("C4",), users=50, latency_ms=100.0),
             Step("cold-burst", ("naive-global", "lru_cache", "async-dependency", "locked"), ("C1", "C2", "C3", "C9"),
