@@ -58,7 +58,10 @@ class LocustProcess:
         for child in children:
             with contextlib.suppress(psutil.Error):
                 # Rewritten at every sight: just after fork, a child still shows its parent's command line.
-                self.seen[child.pid] = (child.create_time(), " ".join(child.cmdline()))
+                # Never with an empty one: a zombie (stopped, not yet reaped) has none, and would lose its name.
+                cmdline = " ".join(child.cmdline())
+                if cmdline:
+                    self.seen[child.pid] = (child.create_time(), cmdline)
 
     def servers_seen(self) -> list[str]:
         """Command lines of the app and mock processes Locust started."""
