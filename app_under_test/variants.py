@@ -1,6 +1,6 @@
 """Variants: frozen combinations of independent concurrency axes, with named presets.
 
-A variant name is a preset (`async`), a preset with overrides (`async:limiter=none,clients=per-agent`),
+A variant name is a preset (`async`), a preset with overrides (`async:limiter=memory,clients=per-agent`),
 or a full spec (`provider=locked,dependency=async,call=async,limiter=none,clients=shared`).
 """
 
@@ -61,8 +61,10 @@ class Variant:
 PRESETS: dict[str, Variant] = {
     # The seed's "before": lru_cache singleton, `llm.invoke` inside `async def` (blocks the event loop).
     "sync": Variant(call="blocking"),
-    # The seed's recommendation: lru_cache + `await llm.ainvoke` + InMemoryRateLimiter.
-    "async": Variant(call="async", limiter="memory"),
+    # The seed's fix for the blocking call: lru_cache + `await llm.ainvoke` (same axes as `lru_cache`).
+    "async": Variant(call="async"),
+    # The seed's whole recommendation: that plus its InMemoryRateLimiter (10 req/s by default).
+    "async-limited": Variant(call="async", limiter="memory"),
     "naive-global": Variant(provider="naive-global"),
     "lru_cache": Variant(provider="lru-cache"),
     "locked": Variant(provider="locked"),
@@ -75,7 +77,8 @@ PRESETS: dict[str, Variant] = {
 
 PRESET_DOCS: dict[str, str] = {
     "sync": "seed's 'before': llm.invoke inside async def blocks the loop",
-    "async": "seed's recommendation: lru_cache + ainvoke + InMemoryRateLimiter(10 rps)",
+    "async": "seed's fix: lru_cache + await ainvoke (the same axes as lru_cache)",
+    "async-limited": "seed's whole recommendation: async + InMemoryRateLimiter(10 rps)",
     "naive-global": "seed's racy `if _chat_agent is None` singleton",
     "lru_cache": "@lru_cache(maxsize=1) singleton, plain def dependency",
     "locked": "double-checked threading.Lock singleton",

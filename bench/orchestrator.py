@@ -48,7 +48,7 @@ def plan_units(profile: Profile) -> list[tuple[Step, str, int, int]]:
     for step in profile.steps:
         for variant in step.variants:
             for users in (step.steps or (step.users,)):
-                for rep in range(profile.repeat):
+                for rep in range(step.repetitions(profile.repeat)):
                     units.append((step, variant, users, rep))
     return units
 
@@ -112,8 +112,9 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                 if warm_app is not None:
                     _warm_up(warm_app.url, step, step.workers)
                 for users in (step.steps or (step.users,)):
-                    for rep in range(profile.repeat):
-                        label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{profile.repeat}"
+                    reps = step.repetitions(profile.repeat)
+                    for rep in range(reps):
+                        label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{reps}"
                         if progress:
                             progress(label, estimate_s(step, variant, users))
                         run_dir = out_dir / "runs" / _slug(f"{step.scenario}-{variant}-{users}-{rep}")

@@ -17,7 +17,7 @@ class RunConfig:
     scenarios: tuple[str, ...] = ()  # empty: the profile's
     users: int | None = None
     latency_ms: float | None = None
-    repeat: int = 3
+    repeat: int | None = None  # None: each step's own, else the profile's (3)
     backend: str = "mock"  # mock | openai | local-llm | an OpenAI-compatible base URL
     model: str | None = None
     processes: int = 1
@@ -41,7 +41,7 @@ def validate(config: RunConfig) -> RunConfig:
             parse_variant(name)
         except VariantError as exc:
             raise UsageError(str(exc)) from None
-    if config.repeat < 1:
+    if config.repeat is not None and config.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if config.users is not None and not 1 <= config.users <= 5000:
         raise UsageError("--users must be between 1 and 5000")
@@ -55,15 +55,24 @@ def validate(config: RunConfig) -> RunConfig:
 def plan(config: RunConfig) -> Profile:
     """The profile's steps with the user's filters and overrides applied."""
     profile = PROFILES[config.profile]
+    listed: dict[str, set[str]] = {}
+    for step in profile.steps:
+        listed.setdefault(step.scenario, set()).update(step.variants)
     steps: list[Step] = []
+    seen: set[str] = set()
     for step in profile.steps:
         if config.scenarios and step.scenario not in config.scenarios:
             continue
+        first, _ = step.scenario not in seen, seen.add(step.scenario)
         variants = tuple(v for v in step.variants if not config.variants or v in config.variants)
         if config.variants and not variants:
-            # Variants the profile doesn't list for this step still run where the user asked for them.
-            variants = tuple(config.variants)
+            if not first or listed[step.scenario] & set(config.variants):
+                continue  # the requested variants run in another step of this scenario
+            # Variants the profile doesn't list for this scenario still run where the user asked for them.
+            variants, step = tuple(config.variants), replace(step, repeat=None)  # its repeat was for its own
         changes: dict[str, Any] = {"variants": variants}
+        if config.repeat is not None:  # an explicit --repeat applies to every step
+            changes["repeat"] = None
         if config.users is not None and step.scenario in ("burst", "cold-burst", "concurrency"):
             changes["users"] = config.users
         if config.latency_ms is not None:
@@ -74,9 +83,9 @@ def plan(config: RunConfig) -> Profile:
     # A scenario the profile lacks but the user named runs with defaults on the given variants.
     for name in config.scenarios:
         if not any(s.scenario == name for s in steps):
-            steps.append(Step(name, tuple(config.variants) or ("sync", "lru_cache"), (),
+            steps.append(Step(name, tuple(config.variants) or ("sync", "async"), (),
                               users=config.users or (10 if name == "concurrency" else 50),
                               latency_ms=config.latency_ms if config.latency_ms is not None else 1000.0,
                               duration_s=10.0, rate=20.0, workers=4 if name == "workers" else 1,
                               steps=(1, 10, 50, 100) if name == "sweep" else ()))
-    return replace(profile, steps=tuple(steps), repeat=config.repeat)
+    return replace(profile, steps=tuple(steps), repeat=config.repeat or profile.repeat)

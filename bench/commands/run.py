@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenarios", default="", help=f"comma-separated, from: {', '.join(SCENARIO_NAMES)}")
     parser.add_argument("--users", type=int, help="users per burst / concurrency run (default: the profile's)")
     parser.add_argument("--latency", type=float, metavar="MS", help="mock backend latency in ms")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of every run (default 3)")
+    parser.add_argument("--repeat", type=int,
+                        help="repetitions of every run (default: the profile's, 3; a few steps of seed run fewer)")
     parser.add_argument("--backend", default="mock", help="mock (default), openai, or an OpenAI-compatible URL")
     parser.add_argument("--model", help="model name sent upstream (real backends)")
     parser.add_argument("--processes", type=int, default=1, help="Locust load processes (its --processes)")

@@ -27,7 +27,7 @@ GATE_PLANS: dict[str, GatePlan] = {
     "quick": GatePlan(
         "quick",
         variants={"burst": ("sync", "lru_cache"), "cold-burst": ("locked", "async-dependency"),
-                  "concurrency": ("per-request", "lru_cache"), "steady": ("async",)},
+                  "concurrency": ("per-request", "lru_cache"), "steady": ("async-limited",)},
         overrides={
             "burst": {"users": 10, "latency_ms": 1000.0},
             "cold-burst": {"app_env": {"APP_AGENT_INIT_DELAY_MS": "50"}},
@@ -78,7 +78,8 @@ def gate_profile(name: str, *, repeat: int = DEFAULT_REPEAT, only: set[str] | No
             raise UsageError(f"profile {plan.profile!r} has no {scenario} step for the gate")
         keep = tuple(v for v in variants if wanted is None or (scenario, v) in wanted)
         if keep:
-            steps.append(replace(step, variants=keep, **plan.overrides.get(scenario, {})))
+            # The gate's own repetitions apply to every step (its baseline was taken that way).
+            steps.append(replace(step, variants=keep, repeat=None, **plan.overrides.get(scenario, {})))
     if not steps:
         raise UsageError("nothing to run: the chosen metrics read no scenario (give one that does)")
     return replace(base, name=f"gate-{name}", summary=f"the gated metrics of the {name} profile", steps=tuple(steps),

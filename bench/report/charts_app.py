@@ -112,17 +112,18 @@ def rate_limits(results: dict[str, Any], colors: Colors) -> Chart | None:
     ax.set_ylabel("count per run (median; whiskers: 95% CI)")
     ax.legend(fontsize=8)
     up = series["429s seen upstream"]
-    if "async" in up and "lru_cache" in up:
-        cut = reduction(up["async"].median, up["lru_cache"].median)
+    lim, none = "async-limited", next((v for v in ("async", "lru_cache") if v in up), "async")
+    if lim in up and none in up:
+        cut = reduction(up[lim].median, up[none].median)
         users = series["errors seen by users"]
-        title = (f"The limiter cuts 429s upstream from {up['lru_cache'].median:g} to {up['async'].median:g} "
-                 f"({cut:.1%} fewer); users' errors {users['lru_cache'].median:g} -> {users['async'].median:g}")
+        title = (f"The limiter cuts 429s upstream from {up[none].median:g} to {up[lim].median:g} "
+                 f"({cut:.1%} fewer); users' errors {users[none].median:g} -> {users[lim].median:g}")
     else:
         title = "429s upstream per variant: " + ", ".join(f"{v} {e.median:g}" for v, e in up.items())
     suptitle(fig, title)
     params = next(iter(groups.values()))[0].get("params")
-    return Chart("rate-limits", title, fig, f"Steady load: {R.setup_label(params)}. async has the seed's "
-                 "InMemoryRateLimiter; lru_cache has none.")
+    return Chart("rate-limits", title, fig, f"Steady load: {R.setup_label(params)}. async-limited has the seed's "
+                 "InMemoryRateLimiter; async has none.")
 
 
 def loop_lag(results: dict[str, Any], colors: Colors) -> Chart | None:

@@ -117,7 +117,7 @@ def c3(results: dict[str, Any], rule: ClaimRule) -> Verdict:
 def _burst_setup(results: dict[str, Any]) -> tuple[str | None, dict[str, list[R.Run]]]:
     """The burst set-up to judge C4 on: the seed's if it ran, else the longest-latency one with both variants."""
     sync_setups = R.by_setup(variant_runs(results, "burst", "sync"))
-    async_setups = R.by_setup(variant_runs(results, "burst", "lru_cache"))
+    async_setups = R.by_setup(variant_runs(results, "burst", "async"))
 
     def rank(key: str) -> tuple[bool, float, int]:
         p = sync_setups[key][0].get("params") or {}
@@ -128,41 +128,41 @@ def _burst_setup(results: dict[str, Any]) -> tuple[str | None, dict[str, list[R.
         return None, {}
     key = setups[-1]
     groups = {spec: R.by_setup(variant_runs(results, "burst", spec)).get(key, [])
-              for spec in ("sync", "lru_cache", "async", "threadpool")}
+              for spec in ("sync", "async", "async-limited", "threadpool")}
     return key, groups
 
 
 def c4(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     key, g = _burst_setup(results)
     if key is None:
-        return rule.not_measured("no burst set-up with both `sync` and `lru_cache`")
+        return rule.not_measured("no burst set-up with both `sync` and `async`")
     params = first_params(g["sync"])
     n, lat = int(params.get("users") or 0), float(params.get("latency_ms") or 0) / 1000
-    sync_m, async_m = R.values(g["sync"], "metrics.makespan_s"), R.values(g["lru_cache"], "metrics.makespan_s")
+    sync_m, async_m = R.values(g["sync"], "metrics.makespan_s"), R.values(g["async"], "metrics.makespan_s")
     est = ratio(sync_m, async_m)
     if est.n == 0:
-        return rule.not_measured("burst runs of `sync` and `lru_cache` recorded no makespan")
+        return rule.not_measured("burst runs of `sync` and `async` recorded no makespan")
     ms_sync, ms_async = bootstrap(sync_m), bootstrap(async_m)
     sync_over = (ms_sync.median - n * lat) / n if n else math.nan
     async_over = ms_async.median - lat
     seed = R.is_seed_setup(params)
     setup = (f"{R.profile_of(results)} profile, {R.setup_label(params)} "
              + ("(the seed's set-up)" if seed else "(not the seed's set-up of N=50, 3000 ms)"))
-    measured = (f"at {setup}: makespan ratio sync / lru_cache {est.fmt('.3g', 'x')} (ideal {n}x): "
-                f"sync {ms_sync.fmt('.4g', ' s')}, lru_cache {ms_async.fmt('.3g', ' s')}")
+    measured = (f"at {setup}: makespan ratio sync / async {est.fmt('.3g', 'x')} (ideal {n}x): "
+                f"sync {ms_sync.fmt('.4g', ' s')}, async {ms_async.fmt('.3g', ' s')}")
     details = [
         f"Ideal: a fully serialized burst takes N x latency = {secs(n * lat)}, a fully concurrent one one latency "
         f"({secs(lat)}): ratio N = {n}x.",
         f"Overhead that explains the gap: blocking call {ms(sync_over)} per request beyond the upstream latency; "
         f"async burst {ms(async_over)} beyond one latency ({ms(async_over / n if n else math.nan)} per request).",
     ]
-    if g["async"]:
-        p = first_params(g["async"])
+    if g["async-limited"]:
+        p = first_params(g["async-limited"])
         rps, bucket = limiter_rps(p), limiter_bucket(p)
-        lim = bootstrap(R.values(g["async"], "metrics.makespan_s"))
+        lim = bootstrap(R.values(g["async-limited"], "metrics.makespan_s"))
         floor_full, floor_empty = max(0.0, (n - bucket) / rps) + lat, n / rps + lat
-        details.append(f"`async` (adds the seed's InMemoryRateLimiter, {rps:g} req/s, bucket {bucket:g}): makespan "
-                       f"{lim.fmt('.3g', ' s')}; the limiter alone admits a burst of {n} no faster than "
+        details.append(f"`async-limited` (adds the seed's InMemoryRateLimiter, {rps:g} req/s, bucket {bucket:g}): "
+                       f"makespan {lim.fmt('.3g', ' s')}; the limiter alone admits a burst of {n} no faster than "
                        f"(N - bucket)/rate + latency = {secs(floor_full)} with a full bucket, {secs(floor_empty)} "
                        f"from empty (the seed reported about 4 s for its async burst).")
     if g["threadpool"]:
@@ -249,9 +249,9 @@ LATENCY_GROWTH = 1.5  # "stabilises mean response time" fails when the mean grow
 
 
 def c6(results: dict[str, Any], rule: ClaimRule) -> Verdict:
-    with_l, without = variant_runs(results, "steady", "async"), variant_runs(results, "steady", "lru_cache")
+    with_l, without = variant_runs(results, "steady", "async-limited"), variant_runs(results, "steady", "async")
     if not with_l or not without:
-        return rule.not_measured("no steady runs of both `async` (limiter) and `lru_cache` (none)")
+        return rule.not_measured("no steady runs of both `async-limited` (limiter) and `async` (none)")
     r1, r0 = (bootstrap(R.values(r, "upstream.rate_limited")) for r in (with_l, without))
     e1, e0 = (bootstrap([R.user_errors(x) for x in r]) for r in (with_l, without))
     t1, t0 = (bootstrap([R.timeouts(x) for x in r]) for r in (with_l, without))
@@ -292,9 +292,9 @@ def c6(results: dict[str, Any], rule: ClaimRule) -> Verdict:
 
 
 def c7(results: dict[str, Any], rule: ClaimRule) -> Verdict:
-    runs = variant_runs(results, "workers", "async")
+    runs = variant_runs(results, "workers", "async-limited")
     if not runs:
-        return rule.not_measured("no `workers` runs of `async`")
+        return rule.not_measured("no `workers` runs of `async-limited`")
     params = first_params(runs)
     w, rps, offered = int(params.get("workers") or 1), limiter_rps(params), float(params.get("rate") or 0)
     duration = float(params.get("duration_s") or 0)
@@ -429,9 +429,9 @@ RULES: dict[str, ClaimRule] = {r.id: r for r in (
               "cold-burst: locked, asyncio-lock; probe provider_call_ns", c3),
     ClaimRule("C4", "50 concurrent requests: blocking `invoke` 2 min 30 s, `await ainvoke` 4 s: 37.5x faster.",
               f"At the seed's set-up (N=50, 3 s upstream): reproduced when the 95% CI of median makespan "
-              f"sync / lru_cache overlaps {C4_CLAIMED}x ± {C4_TOLERANCE:.0%} or the median ratio is >= {C4_FLOOR:g}x. "
+              f"sync / async overlaps {C4_CLAIMED}x ± {C4_TOLERANCE:.0%} or the median ratio is >= {C4_FLOOR:g}x. "
               "At any other set-up the ratio is reported, not judged: it approaches N as latency grows.",
-              "burst: sync, lru_cache (also async, threadpool)", c4),
+              "burst: sync, async (also async-limited, threadpool)", c4),
     ClaimRule("C5", "Sharing one ChatAgent instead of one per request cuts memory by about 90% at 10 connections.",
               f"Reduction = 1 - shared / per-request medians. Reproduced when both agent-attributed memory (live "
               f"peak x bytes per instance) and whole-process peak RSS fall by >= {MEMORY_TARGET:.0%}; reproduced only "
@@ -442,12 +442,12 @@ RULES: dict[str, ClaimRule] = {r.id: r for r in (
               f"Reduction of 429s seen upstream = 1 - with / without limiter (medians). Reproduced when >= "
               f"{LIMITER_TARGET:.0%}, users' errors and timeouts are no higher with the limiter and the mean "
               f"latency grows by at most {LATENCY_GROWTH:g}x; reproduced only for the part that holds otherwise.",
-              "steady against a rate-limited upstream: async (limiter), lru_cache (none)", c6),
+              "steady against a rate-limited upstream: async-limited (limiter), async (none)", c6),
     ClaimRule("C7", "The cache is per process: 4 workers build 4 agents, and their limiters add up (~4x).",
               "Reproduced when W worker processes build >= W agents (one per pid) and the aggregate upstream rate "
               "exceeds 1.5x one limiter's rate and reaches >= 75% of min(offered rate, W x limiter rate). "
               "The shared-limiter remedy is not measured.",
-              "workers (4): async", c7),
+              "workers (4): async-limited", c7),
     ClaimRule("C8", "The lru_cache version is 2 lines against 6 (naive) and 8+ (lock): 66% less code.",
               "Reproduced when lru-cache's provider has at most half the naive one's code lines and the lock "
               "versions are at least as long as the naive one.",

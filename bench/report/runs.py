@@ -79,7 +79,7 @@ def by_variant(runs: Iterable[Run]) -> dict[str, list[Run]]:
 
 def setup_key(run: Run) -> str:
     """The params that define the measurement, as a stable string (repetitions share it)."""
-    params = {k: v for k, v in (run.get("params") or {}).items() if k not in ("seed",)}
+    params = {k: v for k, v in (run.get("params") or {}).items() if k not in ("seed", "repeat")}
     return json.dumps(params, sort_keys=True, default=str)
 
 

@@ -53,7 +53,7 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
         p: dict[str, Any]
         if "burst" in scen:
             p = {"users": users, "latency_ms": latency_ms}
-            for v in ("sync", "lru_cache", "async", "threadpool"):
+            for v in ("sync", "async", "async-limited", "threadpool"):
                 ends = _burst_ends(v, users, lat, jitter)
                 results["runs"].append(_run("burst", v, rep, p, ends, lat, loop_lag_ms=lat * 1000 if v == "sync"
                                             else jitter(3.0)))
@@ -82,8 +82,8 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
                 results["runs"].append(run)
         if "steady" in scen:
             p = {"users": 50, "latency_ms": 1000.0, "duration_s": 10.0, "rate": 20.0, "upstream_limit_rps": 10.0}
-            for v in ("async", "lru_cache"):
-                limited = v == "async"
+            for v in ("async-limited", "async"):
+                limited = v == "async-limited"
                 n = 200
                 send = [i / 20 for i in range(n)]
                 ends = [s + (1.0 + 0.5 * s if limited else 1.0 + (0.3 if i % 3 == 0 else 0.0))
@@ -97,14 +97,14 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
         if "workers" in scen:
             p = {"users": 50, "latency_ms": 1000.0, "duration_s": 6.0, "rate": 60.0, "workers": 4}
             ends = [i / 40 + 1.0 for i in range(240)]
-            run = _run("workers", "async", rep, p, ends, 1.0, loop_lag_ms=2.0, send=[i / 60 for i in range(240)])
+            run = _run("workers", "async-limited", rep, p, ends, 1.0, loop_lag_ms=2.0, send=[i / 60 for i in range(240)])
             run["app"]["workers"] = [{"pid": 1000 + w, "constructions": 1} for w in range(4)]
             run["upstream"]["received"] = int(jitter(39.0 * 6))
             results["runs"].append(run)
         if "sweep" in scen:
             for n_users in (1, 10, 50, 100, 200):
                 p = {"users": n_users, "latency_ms": 1000.0, "steps": [1, 10, 50, 100, 200]}
-                for v in ("lru_cache", "threadpool"):
+                for v in ("async", "threadpool"):
                     ends = _burst_ends(v, n_users, 1.0, jitter)
                     results["runs"].append(_run("sweep", v, rep, p, ends, 1.0, loop_lag_ms=2.0))
     return results
@@ -115,7 +115,7 @@ def _burst_ends(variant: str, n: int, lat: float, jitter: Callable[[float], floa
         return [float(t) for t in np.cumsum([jitter(lat + BLOCKING_OVERHEAD_S) for _ in range(n)])]
     if variant == "threadpool":  # 40 threads: waves of 40
         return [(i // 40 + 1) * lat + jitter(CPU_PER_REQUEST_S) * (i % 40 + 1) for i in range(n)]
-    if variant == "async":  # the seed's limiter: a 10-token bucket, then 10 per second
+    if variant == "async-limited":  # the seed's limiter: a 10-token bucket, then 10 per second
         return [max(0.0, (i - 9) / 10) + lat + jitter(CPU_PER_REQUEST_S) for i in range(n)]
     return [lat + jitter(CPU_PER_REQUEST_S) * (i + 1) for i in range(n)]
 

@@ -44,7 +44,7 @@ def gate_results(*, reps: int = 3, sync: Sequence[float] = (10.1, 10.12, 10.14),
                          bytes_per_instance=19_000, rss=140.0 + rep))
         runs.append(_run("concurrency", "lru_cache", rep, conc, requests=300, rss=130.0))
         steady = steps["steady"].params()
-        runs.append(_run("steady", "async", rep, steady, requests=60, ok=60 - errors[rep], rate_limited=2))
+        runs.append(_run("steady", "async-limited", rep, steady, requests=60, ok=60 - errors[rep], rate_limited=2))
     return {"schema_version": 1, "config": {"profile": "quick", "repeat": reps}, "partial": False,
             "host": {"cpu_model": "Test CPU", "logical_cores": 2, "python": "3.11", "git_commit": "abc"},
             "runs": runs}

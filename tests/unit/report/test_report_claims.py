@@ -76,7 +76,7 @@ def test_c4_at_the_seed_set_up(results: dict[str, Any]) -> None:
 
     def slower(run: dict[str, Any]) -> None:
         run["metrics"]["makespan_s"] *= 4
-    edit_runs(results, "burst", "lru_cache", slower)
+    edit_runs(results, "burst", "async", slower)
     v = verdict(results, "C4")
     assert v.status == "not reproduced" and v.numbers["ratio"] < 12
     drop_runs(results, "burst", "sync")
@@ -114,19 +114,19 @@ def test_c5_memory_agent_versus_process(results: dict[str, Any]) -> None:
 
 
 def test_c6_limiter(results: dict[str, Any]) -> None:
-    for variant in ("async", "lru_cache"):  # the same mean latency with and without the limiter
+    for variant in ("async-limited", "async"):  # the same mean latency with and without the limiter
         edit_runs(results, "steady", variant, lambda r: r["metrics"]["latency_ms"].update(mean=200.0))
     v = verdict(results, "C6")
     assert v.status == "reproduced" and v.numbers["reduction"] == 1.0
-    edit_runs(results, "steady", "async", lambda r: r["metrics"]["latency_ms"].update(mean=1200.0))
+    edit_runs(results, "steady", "async-limited", lambda r: r["metrics"]["latency_ms"].update(mean=1200.0))
     v = verdict(results, "C6")
     assert v.status == "partial" and "not for response time" in v.verdict
-    edit_runs(results, "steady", "async", lambda r: r["metrics"].update(ok=r["metrics"]["requests"] - 80))
+    edit_runs(results, "steady", "async-limited", lambda r: r["metrics"].update(ok=r["metrics"]["requests"] - 80))
     v = verdict(results, "C6")
     assert v.status == "partial" and "users' errors" in v.verdict
-    edit_runs(results, "steady", "async", lambda r: r["upstream"].update(rate_limited=100))
+    edit_runs(results, "steady", "async-limited", lambda r: r["upstream"].update(rate_limited=100))
     assert verdict(results, "C6").status == "not reproduced"
-    edit_runs(results, "steady", "lru_cache", lambda r: r["upstream"].update(rate_limited=0))
+    edit_runs(results, "steady", "async", lambda r: r["upstream"].update(rate_limited=0))
     assert verdict(results, "C6").status == "not measured"
     drop_runs(results, "steady")
     assert verdict(results, "C6").status == "not measured"
@@ -135,9 +135,9 @@ def test_c6_limiter(results: dict[str, Any]) -> None:
 def test_c7_workers(results: dict[str, Any]) -> None:
     v = verdict(results, "C7")
     assert v.status == "reproduced" and "not measured" in v.verdict
-    set_app(results, "workers", "async", workers=[{"pid": 1, "constructions": 1}])
+    set_app(results, "workers", "async-limited", workers=[{"pid": 1, "constructions": 1}])
     assert verdict(results, "C7").status == "partial"
-    edit_runs(results, "workers", "async", lambda r: r["upstream"].update(received=50))
+    edit_runs(results, "workers", "async-limited", lambda r: r["upstream"].update(received=50))
     assert verdict(results, "C7").status == "not reproduced"
     drop_runs(results, "workers")
     assert verdict(results, "C7").status == "not measured"

@@ -20,9 +20,9 @@ def _rows(cmp: Comparison, scenario: str, variant: str, metric: str) -> list[Com
 def test_clear_change_is_significant_and_unchanged_is_not() -> None:
     a = synthetic_results(seed=1, reps=5, scenarios=("burst",), noise=0.03)
     b = synthetic_results(seed=2, reps=5, scenarios=("burst",), noise=0.03)
-    scale_metric(b, "burst", "lru_cache", 1.5)
+    scale_metric(b, "burst", "async", 1.5)
     cmp = compare_results(a, b)
-    [changed] = _rows(cmp, "burst", "lru_cache", "makespan")
+    [changed] = _rows(cmp, "burst", "async", "makespan")
     assert changed.changed and changed.regression and changed.sig.method == "mann-whitney"
     assert changed.change == pytest.approx(0.5, abs=0.08)
     [same] = _rows(cmp, "burst", "sync", "makespan")
@@ -33,8 +33,8 @@ def test_clear_change_is_significant_and_unchanged_is_not() -> None:
 def test_three_repetitions_still_detect_a_clear_change() -> None:
     a = synthetic_results(seed=1, scenarios=("burst",))
     b = synthetic_results(seed=2, scenarios=("burst",))
-    scale_metric(b, "burst", "lru_cache", 2.0)
-    [row] = _rows(compare_results(a, b), "burst", "lru_cache", "makespan")
+    scale_metric(b, "burst", "async", 2.0)
+    [row] = _rows(compare_results(a, b), "burst", "async", "makespan")
     assert row.changed and row.sig.method == "bootstrap-ci"
 
 
