@@ -312,18 +312,30 @@ def c7(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     measured = (f"{pids.median:g} worker processes built {agents.median:g} agents in all; aggregate upstream rate "
                 f"{agg.fmt('.3g', ' req/s')} against one limiter's {rps:g} req/s ({w} x {rps:g} = {ceiling:g})")
     per_process = pids.median == w and agents.median >= w
-    rate_ok = not math.isnan(agg.median) and agg.median > 1.5 * rps and agg.median >= 0.75 * expect
+    adds_up = not math.isnan(agg.median) and agg.median > 1.5 * rps  # more gets through than one limiter allows
+    near_ceiling = adds_up and agg.median >= 0.75 * expect
     details = [f"Offered load {offered:g} req/s; each worker's in-memory limiter knows nothing of the others.",
                "Not measured: whether a shared limiter (e.g. Redis) keeps the aggregate under the limit; the app has "
                "no shared limiter yet."]
+    splits = [R.get(r, "app.requests_by_worker") for r in runs if R.get(r, "app.requests_by_worker")]
+    if splits:
+        split = "; ".join("/".join(str(n) for n in sp) for sp in splits)
+        details.append(f"Requests per worker in each repetition: {split}. The workers share one listening socket "
+                       "and the kernel hands each new connection to whichever worker accepts first, so the load "
+                       "(and with it the sum of the limiters) is uneven.")
     if agents.median > w:
         details.append(f"{agents.median - w:g} extra constructions: the per-worker cold start raced (see C2).")
     setup = f"{R.setup_label(params)} ({R.profile_of(results)} profile)"
     numbers = {"workers": w, "agents": agents.median, "aggregate_rps": agg.median, "ceiling": ceiling}
-    if per_process and rate_ok:
+    times = agg.median / rps if rps else math.nan
+    if per_process and near_ceiling:
         return rule.verdict("reproduced", "reproduced (the shared-limiter half: not measured)", measured,
                             setup=setup, details=details, **numbers)
-    if per_process or rate_ok:
+    if per_process and adds_up:
+        return rule.verdict("partial", f"reproduced only in part: one agent per worker, and the limiters add up, "
+                            f"but to {times:.2g}x one limiter's rate rather than {w}x", measured, setup=setup,
+                            details=details, **numbers)
+    if per_process or adds_up:
         half = "one agent per worker process" if per_process else "the aggregate rate exceeding one limiter"
         return rule.verdict("partial", f"reproduced only for {half}", measured, setup=setup, details=details,
                             **numbers)
@@ -445,7 +457,8 @@ RULES: dict[str, ClaimRule] = {r.id: r for r in (
               "steady against a rate-limited upstream: async-limited (limiter), async (none)", c6),
     ClaimRule("C7", "The cache is per process: 4 workers build 4 agents, and their limiters add up (~4x).",
               "Reproduced when W worker processes build >= W agents (one per pid) and the aggregate upstream rate "
-              "exceeds 1.5x one limiter's rate and reaches >= 75% of min(offered rate, W x limiter rate). "
+              "exceeds 1.5x one limiter's rate and reaches >= 75% of min(offered rate, W x limiter rate); "
+              "reproduced only in part when it exceeds one limiter's rate without nearing W x. "
               "The shared-limiter remedy is not measured.",
               "workers (4): async-limited", c7),
     ClaimRule("C8", "The lru_cache version is 2 lines against 6 (naive) and 8+ (lock): 66% less code.",

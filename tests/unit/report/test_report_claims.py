@@ -135,6 +135,12 @@ def test_c6_limiter(results: dict[str, Any]) -> None:
 def test_c7_workers(results: dict[str, Any]) -> None:
     v = verdict(results, "C7")
     assert v.status == "reproduced" and "not measured" in v.verdict
+    # 25 req/s: more than one 10 req/s limiter lets through, far from 4 x 10 (the load split unevenly).
+    edit_runs(results, "workers", "async-limited", lambda r: r["upstream"].update(received=150))
+    set_app(results, "workers", "async-limited", requests_by_worker=[36, 3, 49, 12])
+    v = verdict(results, "C7")
+    assert v.status == "partial" and "2.5x one limiter's rate rather than 4x" in v.verdict
+    assert any("36/3/49/12" in d for d in v.details)
     set_app(results, "workers", "async-limited", workers=[{"pid": 1, "constructions": 1}])
     assert verdict(results, "C7").status == "partial"
     edit_runs(results, "workers", "async-limited", lambda r: r["upstream"].update(received=50))
