@@ -92,6 +92,8 @@ PROFILES: dict[str, Profile] = {
             Step("concurrency", _MEMORY_VARIANTS[:2], ("C5",), users=10, latency_ms=100.0, duration_s=1.5, repeat=2),
             *_limits(100.0, 2.0, workers_rate=40.0, repeat=2),
             Step("sweep", ("async", "threadpool"), (), latency_ms=100.0, steps=(1, 10, 50, 100, 200), repeat=1),
+            # Streaming: time to first token with the loop free vs blocked by `llm.stream`.
+            Step("stream", ("async", "sync"), (), users=10, latency_ms=100.0, duration_s=2.0, repeat=1),
         ),
     ),
     "full": Profile(
@@ -104,6 +106,7 @@ PROFILES: dict[str, Profile] = {
             Step("concurrency", _MEMORY_VARIANTS, ("C5",), users=10, latency_ms=1000.0, duration_s=6.0),
             *_limits(1000.0, 10.0, workers_rate=60.0),
             Step("sweep", ("async", "threadpool"), (), latency_ms=1000.0, steps=(1, 10, 50, 100, 200, 500)),
+            Step("stream", ("async", "sync"), (), users=10, latency_ms=1000.0, duration_s=10.0),
         ),
     ),
 }
