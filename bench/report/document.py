@@ -9,7 +9,7 @@ from typing import Any
 from bench.report import runs as R
 from bench.report.chartkit import png_bytes
 from bench.report.charts import Skipped, build_charts
-from bench.report.claims import evaluate_claims
+from bench.report.claims import backend_label, evaluate_claims
 from bench.report.metrics import METRICS, grouped, series
 from bench.report.stability import run_problems, stability_warnings
 from bench.report.stats import bootstrap
@@ -65,13 +65,54 @@ def _facts(results: dict[str, Any]) -> list[tuple[str, str]]:
         ("label", str(results.get("label") or "")),
         ("run created (UTC)", str(results.get("created_utc") or "unknown")),
         ("profile", R.profile_of(results)),
-        ("repetitions", str(R.get(results, "config.repeat", "?"))),
-        ("backend", str(R.get(results, "backend.kind", "?"))),
+        ("repetitions", _repetitions(results)),
+        ("backend", _backend_fact(results)),
+        *_usage_fact(results),
         ("host", f"{host.get('cpu_model', '?')}, {host.get('logical_cores', '?')} logical cores, "
                  f"{host.get('memory_gib', '?')} GiB, Python {host.get('python', '?')}"),
         ("tool", f"{tool.get('name', '?')} {tool.get('version', '?')}, schema {results.get('schema_version')}"),
         ("complete", "no: partial results" if results.get("partial") else "yes"),
     ]
+
+
+def _backend_fact(results: dict[str, Any]) -> str:
+    """What the upstream was and what that means for the verdicts (never the API key: results hold none)."""
+    b = results.get("backend") or {}
+    kind = str(b.get("kind") or "?")
+    if kind == "mock":
+        return "the embedded mock OpenAI backend (latency and rate limits set per scenario)"
+    text = backend_label(results)
+    url = b.get("base_url")
+    if url:
+        text += f" at {url}"
+    if b.get("serializes"):
+        text += ("; it serves one request at a time, so no client-side design can overlap requests against it "
+                 "(C4 is reported, not judged)")
+    return text
+
+
+def _usage_fact(results: dict[str, Any]) -> list[tuple[str, str]]:
+    cost = results.get("cost") or {}
+    actual, estimate = cost.get("actual") or {}, cost.get("estimate") or {}
+    if not actual and not estimate:
+        return []
+    parts = []
+    if actual:
+        parts.append(f"used {actual.get('input_tokens', '?')} input + {actual.get('output_tokens', '?')} output "
+                     f"tokens in {actual.get('calls', '?')} calls" + (f", about ${actual['usd']:.4f}"
+                                                                      if actual.get("usd") is not None else ""))
+    if estimate:
+        parts.append(f"estimated beforehand: {estimate.get('calls', '?')} calls" +
+                     (f", ${estimate['usd']:.4f}" if estimate.get("usd") is not None else ""))
+    return [("upstream usage", "; ".join(parts))]
+
+
+def _repetitions(results: dict[str, Any]) -> str:
+    """The profile's repetitions, and the steps that ran another number (the seed's sync burst runs 2)."""
+    base = R.get(results, "config.repeat", "?")
+    own = [f"{p['scenario']} {'/'.join(p.get('variants') or [])}: {p['repeat']}"
+           for p in R.get(results, "config.plan", []) or [] if p.get("repeat")]
+    return f"{base}" + (f" (except {'; '.join(own)})" if own else "")
 
 
 def build_document(results: dict[str, Any]) -> ReportDoc:

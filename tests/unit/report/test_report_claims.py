@@ -181,3 +181,23 @@ def test_c10_settings_and_tiers(results: dict[str, Any], echo_ok: bool, tiers_ok
 def test_c10_not_measured_without_probes(results: dict[str, Any]) -> None:
     results["probes"] = {}
     assert verdict(results, "C10").status == "not measured"
+
+
+def test_c4_against_a_serializing_backend_is_not_judged(results: dict[str, Any]) -> None:
+    results["backend"] = {"kind": "local-llm", "model": "smollm2-135m", "server": "llama-cpp-python 0.3.36",
+                          "serializes": True}
+    v = verdict(results, "C4")
+    assert v.status == "not measured" and "serves one request at a time" in v.verdict
+    assert "not a refutation" in v.verdict and "against local-llm smollm2-135m" in v.measured
+    assert not any("Overhead" in d or "InMemoryRateLimiter" in d for d in v.details)
+
+
+def test_c4_against_a_concurrent_real_backend_is_judged_on_the_ratio(results: dict[str, Any]) -> None:
+    results["backend"] = {"kind": "openai", "model": "gpt-4o-mini"}
+    assert verdict(results, "C4").status == "reproduced"
+
+    def serialized(run: dict[str, Any]) -> None:  # async no faster than sync: the backend took one at a time
+        run["metrics"]["makespan_s"] = 150.0
+    edit_runs(results, "burst", "async", serialized)
+    v = verdict(results, "C4")
+    assert v.status == "not measured" and "overlapped only about" in v.verdict
