@@ -43,3 +43,35 @@ def test_report_renders_in_headless_chromium(rendered: tuple[dict[str, Any], dic
     assert len(images) == n_charts and all(done and width > 0 for done, width in images)
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "reports" / "example"
+
+
+@pytest.mark.skipif(not (EXAMPLE / "report.html").exists(), reason="no committed reports/example/report.html")
+def test_the_seed_example_shows_every_claim_and_every_chart(tmp_path: Path) -> None:
+    """reports/example/ is a `bench run --profile seed`: its page must show all ten claims and every chart kind."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    from bench.report.charts import CHARTS
+    from bench.report.runs import profile_of
+
+    results = json.loads((EXAMPLE / "results.json").read_text(encoding="utf-8"))
+    assert profile_of(results) == "seed"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto((EXAMPLE / "report.html").as_uri(), wait_until="load")
+            claims = page.locator("table.claims tbody tr").all_inner_texts()
+            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+            page.screenshot(path=str(tmp_path / "seed-report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert [c.split()[0] for c in claims] == [f"C{i}" for i in range(1, 11)]
+    assert all(done and width > 0 for done, width, _ in images)
+    assert len(images) == len(CHARTS), [alt for _, _, alt in images]
+    assert (tmp_path / "seed-report.png").stat().st_size > 50_000
+
