@@ -21,7 +21,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
-from app_under_test import instrumentation, runtime
+from app_under_test import instrumentation, runtime, usage
 from app_under_test.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def _build_llm(s: Settings, *, memory_limiter: bool, per_agent_clients: bool) ->
         base_url=s.openai_base_url,
         timeout=s.openai_timeout,
         max_retries=s.openai_max_retries,
+        # Streamed answers carry token usage only when asked for (stream_options.include_usage): usage.py
+        # counts what a paid backend bills for, streams included.
         stream_usage=True,
         **kwargs,
     )
@@ -84,7 +86,9 @@ class ChatAgent:
             instrumentation.on_construct(self)
 
     def _generate(self, state: AgentState) -> dict[str, Any]:
-        return {"messages": [self.llm.invoke(state["messages"])]}
+        response = self.llm.invoke(state["messages"])
+        usage.record(response)
+        return {"messages": [response]}
 
     async def _agenerate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if config.get("configurable", {}).get("blocking"):
@@ -93,6 +97,9 @@ class ChatAgent:
             if self._inject_blocking_s:
                 time.sleep(self._inject_blocking_s)  # regression knob APP_INJECT_BLOCKING_MS
             response = await self.llm.ainvoke(state["messages"])
+        # Every path ends here or in _generate, streams included: in stream mode LangGraph makes invoke stream
+        # and the node still gets the whole message, usage summed, so each upstream answer counts once.
+        usage.record(response)
         return {"messages": [response]}
 
     @staticmethod

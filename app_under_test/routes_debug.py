@@ -1,5 +1,6 @@
 """Debug routes, mounted only when APP_DEBUG_ENDPOINTS is on: the seed's agent-cache view and the
-harness's stats (constructions, live instances, bytes per instance, loop lag, requests in flight)."""
+harness's stats (constructions, live instances, bytes per instance, loop lag, requests in flight, and the token
+usage the upstream reported since the last reset)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from app_under_test import instrumentation, runtime
+from app_under_test import instrumentation, runtime, usage
 from app_under_test.agent import ChatAgent
 from app_under_test.providers import PROVIDERS, lru_cache_provider
 from app_under_test.variants import Variant
@@ -67,12 +68,14 @@ def build_debug_router(variant: Variant) -> APIRouter:
             "loop_lag": state.loop_monitor.stats(),
             **state.inflight.stats(),
             "settings": _visible_settings(),
+            "usage": usage.snapshot(),
         }
 
     @router.post("/stats/reset")
     async def reset(request: Request) -> dict[str, Any]:
-        """Start a new measurement window for the peaks (loop lag, in flight, live instances)."""
+        """Start a new measurement window for the peaks (loop lag, in flight, live instances) and the usage."""
         request.app.state.loop_monitor.reset()
+        usage.reset()
         request.app.state.inflight.reset_peak()
         instrumentation.reset_peaks()
         return {"status": "reset", "pid": os.getpid()}

@@ -105,6 +105,21 @@ def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], ap
             "upstream_ok": upstream_ok, "ok": not problems, "problems": problems}
 
 
+USAGE_KEYS = ("input_tokens", "output_tokens", "calls", "unreported")
+
+
+def _usage(app_before: list[dict[str, Any]], app_after: list[dict[str, Any]]) -> dict[str, int] | None:
+    """Upstream token usage during the run (after - before, summed over the workers), from the app's own count
+    of what the upstream reported (app_under_test/usage.py); None when the app does not report usage."""
+    if not app_after or any(not isinstance(s.get("usage"), dict) for s in app_after):
+        return None
+
+    def total(stats: list[dict[str, Any]], key: str) -> int:
+        return sum(int((s.get("usage") or {}).get(key) or 0) for s in stats)
+
+    return {key: max(0, total(app_after, key) - total(app_before, key)) for key in USAGE_KEYS}
+
+
 def _arrival_rates(recent: list[dict[str, Any]]) -> dict[str, Any]:
     """Upstream request rate from the mock's own arrival times: mean over the active span, peak 1-s window."""
     arrivals = sorted(float(r["arrival"]) for r in recent if r.get("path") == "/v1/chat/completions")
@@ -191,6 +206,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "app": app,
         "process": process,
         "upstream": _upstream(mock_before, mock_after, summary.ok, recent),
+        "usage": _usage(app_before, app_after),
         "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after),
         "locust": {"exit_code": res.exit_code, "timed_out": res.timed_out, "wall_s": round(res.wall_s, 3)},
         "files": {"requests": str(rel / res.records_path.name), "locust_csv": str(rel / "locust_stats.csv"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from app_under_test.variants import PRESETS
+from bench.backends import Backend, resolve_backend
+from bench.errors import UsageError
 from bench.mock.config import TIERS
 from scenarios.registry import SCENARIOS
 from scenarios.schedule import parse_steps
@@ -63,8 +65,10 @@ OPTIONS: tuple[Option, ...] = (
     # The embedded servers: used only when no host is given (scenarios/serving.py); `bench run` gives one.
     Option("app_variant", str, "", "Variant of the app Locust starts when no host is given",
            choices=APP_VARIANTS),
-    Option("backend", str, "mock", "Upstream of that app: 'mock' (start the mock backend) or an "
-           "OpenAI-compatible base URL"),
+    Option("backend", str, "mock", "Upstream of that app: 'mock' (start the mock backend), 'openai' (OpenAI's "
+           "API; needs OPENAI_API_KEY in Locust's environment) or an OpenAI-compatible base URL"),
+    Option("model", str, "", "Model that app asks its upstream for (empty: gpt-4o-mini for openai, else the "
+           "app's OPENAI_MODEL default)"),
     Option("mock_latency_ms", float, 500.0, "Mock backend's latency per request (ms)"),
     Option("mock_rps", float, 0.0, "Mock backend's rate limit in requests/s, answered with 429 above it (0: none)"),
     Option("mock_tier", str, "none", "Mock backend's named rate-limit tier", choices=("none", *TIERS)),
@@ -96,9 +100,20 @@ class Settings:
     max_inflight: int
     app_variant: str
     backend: str
+    model: str
     mock_latency_ms: float
     mock_rps: float
     mock_tier: str
+
+
+def app_backend(settings: Settings) -> Backend:
+    """The embedded app's upstream as `bench run --backend` resolves it: 'mock', 'openai' (its key from the
+    environment; missing, a one-line UsageError) or a URL. The key stays in the Backend, never in an option."""
+    backend = resolve_backend(settings.backend.strip() or "mock", model=settings.model.strip() or None)
+    if backend.kind != "mock" and not backend.base_url:
+        raise UsageError(f"with no host, Locust cannot start a {backend.kind} backend; start it and give its "
+                         "base URL as the backend")
+    return backend
 
 
 def add_arguments(parser: Any, *, locust_parser: bool = True) -> None:

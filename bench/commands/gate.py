@@ -1,6 +1,13 @@
 """`bench gate`: run the gate's selection of a profile (or read given results), compare every gated metric with
 the committed baseline, print the table, write Markdown and JUnit XML. Exit 0 pass, 1 regression, 2 usage or
-set-up error (a missing baseline included); `--update-baseline` writes a new baseline from the run instead."""
+set-up error (a missing baseline included); `--update-baseline` writes a new baseline from the run instead.
+
+The gate runs against the embedded mock only. `--backend`, `--backend-url` and `--model` are accepted (as for
+`bench run`) so that a CI job can pass the same flags, but anything other than the mock is refused with exit 2:
+the limiter and accounting metrics read the mock's upstream counters, the latency ratios divide by the mock's
+fixed latency, and the baseline's thresholds were calibrated against it. A real backend's latency and limits
+would turn the comparison into noise (and a paid one would bill every gate run). Measure a real backend with
+`bench run --backend ...` instead."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import RegressionFound, SetupError, UsageError
 from bench.gate.baseline import DEFAULT_PATH, Baseline, build_baseline, load_baseline, write_baseline
 from bench.gate.plan import DEFAULT_REPEAT, GATE_PLANS, gate_profile, needs_of
@@ -37,6 +45,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", metavar="FILE", help="Markdown summary (default OUT/gate.md); also appended "
                         "to $GITHUB_STEP_SUMMARY when that is set")
     parser.add_argument("--junit", metavar="FILE", help="JUnit XML (default OUT/gate-junit.xml)")
+    add_backend_arguments(parser, note="; the gate accepts only the mock (anything else: exit 2)")
+
+
+MOCK_ONLY = ("the gate measures against the embedded mock only (its metrics read the mock's upstream counters "
+             "and its baseline was taken at the mock's fixed latency); measure a real backend with `bench run "
+             "--backend ...`")
+
+
+def check_backend(args: argparse.Namespace) -> None:
+    """Resolve the backend flags as `bench run` does (a missing OPENAI_API_KEY is its own line), then refuse
+    anything but the mock, before a baseline is read or a server started."""
+    backend = backend_from_args(args)
+    if backend.kind != "mock":
+        raise UsageError(f"backend {backend.kind!r} refused: {MOCK_ONLY}")
+
+
+def check_results_backend(results: dict[str, Any], path: str) -> None:
+    kind = (results.get("backend") or {}).get("kind", "mock")
+    if kind != "mock":
+        raise SetupError(f"{path} was measured against a {kind} backend: {MOCK_ONLY}")
 
 
 def active_knobs() -> dict[str, str]:
@@ -86,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.gate.metrics import extract_all
     from bench.results import load_results
 
+    check_backend(args)
     only = _metrics(args.metrics)
     knobs = active_knobs()
     if args.repeat is not None and args.repeat < 1:
@@ -103,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     results = load_results(args.results) if args.results else _run(args, only, out)
     results_path = str(args.results or out / "results.json")
+    check_results_backend(results, results_path)
     measurements = extract_all(results)
     if args.update_baseline:
         return _update(args, results, measurements, baseline, results_path)

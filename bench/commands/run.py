@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
-from bench.backends import resolve_backend
+from bench import cost
+from bench.backends import Backend, resolve_backend
 from bench.errors import UsageError
-from bench.profiles import PROFILES, SCENARIO_NAMES
+from bench.profiles import PROFILES, SCENARIO_NAMES, Profile
 from bench.runconfig import RunConfig, plan, validate
 
 HELP = "run the scenarios against the app's variants and write results.json, charts and the report"
@@ -30,8 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency", type=float, metavar="MS", help="mock backend latency in ms")
     parser.add_argument("--repeat", type=int,
                         help="repetitions of every run (default: the profile's, 3; a few steps of seed run fewer)")
-    parser.add_argument("--backend", default="mock", help="mock (default), openai, or an OpenAI-compatible URL")
-    parser.add_argument("--model", help="model name sent upstream (real backends)")
+    add_backend_arguments(parser, local_model=True)
+    parser.add_argument("--budget", type=float, metavar="USD",
+                        help=f"refuse to start a paid run whose estimated cost is above this "
+                        f"(default {cost.DEFAULT_BUDGET_USD:.2f}; applies to openai, and to other backends when "
+                        "--model names a priced model)")
+    parser.add_argument("--yes", action="store_true", help="start even above the budget or with no known price")
+    parser.add_argument("--prices", metavar="FILE", help="TOML or JSON price table overriding bench/prices.toml")
+    parser.add_argument("--max-tokens", type=int, metavar="N",
+                        help="cap each upstream answer at N tokens (OPENAI_MAX_TOKENS for every app); the cost "
+                        "estimate then bounds the output by it")
     parser.add_argument("--processes", type=int, default=1, help="Locust load processes (its --processes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mock's latency and fault draws")
     parser.add_argument("--init-delay-ms", type=float, default=0.0,
@@ -39,6 +51,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label", default="", help="name for the output directory and the report")
     parser.add_argument("--out", default="", help="output directory (default reports/<UTC stamp>-<label>/)")
     parser.add_argument("--no-report", action="store_true", help="write results.json only")
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser, *, local_model: bool = False, note: str = "") -> None:
+    """--backend / --backend-url / --model, shared by `bench run`, `bench serve` and `bench gate`; with
+    `local_model`, also --model-path (only `bench run` starts a local model server)."""
+    parser.add_argument("--backend", help="mock (default: the embedded mock), openai (needs OPENAI_API_KEY), "
+                        + ("local-llm (a local model server the run starts), " if local_model else "")
+                        + "or an OpenAI-compatible base URL" + note)
+    parser.add_argument("--backend-url", metavar="URL",
+                        help="an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 (same as --backend URL)")
+    parser.add_argument("--model", help="model name sent upstream (default: gpt-4o-mini for openai, else the "
+                        "app's OPENAI_MODEL default)")
+    if local_model:
+        parser.add_argument("--model-path", metavar="FILE", help="--backend local-llm: the GGUF model file")
+
+
+def backend_spec(args: argparse.Namespace) -> str:
+    """The backend asked for: --backend-url, else --backend, else the mock. Both given must agree."""
+    url = getattr(args, "backend_url", None)
+    backend = getattr(args, "backend", None)
+    if url is None:
+        return backend or "mock"
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"--backend-url needs an http(s):// base URL, got {url!r}")
+    if backend is not None and backend.rstrip("/") != url.rstrip("/"):
+        raise UsageError("give --backend or --backend-url, not both")
+    return url
+
+
+def backend_from_args(args: argparse.Namespace) -> Backend:
+    """Resolved at once, before anything starts: a missing OPENAI_API_KEY is one line, exit 2."""
+    model_path = getattr(args, "model_path", None)
+    extra = {"model_path": model_path} if model_path else {}  # only local-llm reads it
+    return resolve_backend(backend_spec(args), model=getattr(args, "model", None), **extra)
 
 
 def _out_dir(args: argparse.Namespace, label: str) -> Path:
@@ -51,13 +98,14 @@ def _out_dir(args: argparse.Namespace, label: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     config = validate(RunConfig(
         profile=args.profile, variants=_csv(args.variants), scenarios=_csv(args.scenarios), users=args.users,
-        latency_ms=args.latency, repeat=args.repeat, backend=args.backend, model=args.model,
+        latency_ms=args.latency, repeat=args.repeat, backend=backend_spec(args), model=args.model,
         processes=args.processes, seed=args.seed, label=args.label or args.profile, init_delay_ms=args.init_delay_ms,
     ))
-    backend = resolve_backend(config.backend, model=config.model)
-    profile = plan(config)
+    backend = backend_from_args(args)
+    profile = _capped(plan(config), args.max_tokens)
     if not profile.steps:
         raise UsageError("nothing to run: the filters leave no scenario of the profile")
+    guard = _cost_guard(args, backend, profile)  # refuses here, before any server starts or any call is made
     out = _out_dir(args, config.label)
     out.mkdir(parents=True, exist_ok=True)
     config = RunConfig(**{**config.to_dict(), "out_dir": str(out)})
@@ -76,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             from bench.results import load_results
 
             results = load_results(out / "results.json")
+    _record_cost(results, guard, out)
     print(f"bench run: {len(results['runs'])} runs in {time.perf_counter() - started:.0f} s"
           + (" (interrupted: partial results kept)" if interrupted else ""), file=sys.stderr)
     bad = [r["id"] for r in results["runs"] if not r["accounting"]["ok"]]
@@ -85,6 +134,56 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         print(f"bench run: accounting mismatch in {len(bad)} run(s): {', '.join(bad[:5])}", file=sys.stderr)
     return 130 if interrupted else 0
+
+
+def _capped(profile: Profile, max_tokens: int | None) -> Profile:
+    """--max-tokens reaches every app as OPENAI_MAX_TOKENS, through each step's app environment."""
+    if max_tokens is None:
+        return profile
+    if max_tokens < 1:
+        raise UsageError("--max-tokens must be at least 1")
+    steps = tuple(replace(s, app_env={**s.app_env, "OPENAI_MAX_TOKENS": str(max_tokens)}) for s in profile.steps)
+    return replace(profile, steps=steps)
+
+
+def _max_tokens(profile: Profile, backend: Backend) -> int | None:
+    """The output cap the apps will run with (a backend's own setting wins, as in the orchestrator)."""
+    caps = [{**s.app_env, **backend.app_env()}.get("OPENAI_MAX_TOKENS") for s in profile.steps]
+    values = [int(c) for c in caps if c and str(c).isdigit()]
+    return max(values) if values and len(values) == len(caps) else None
+
+
+def _cost_guard(args: argparse.Namespace, backend: Backend, profile: Profile) -> dict[str, Any]:
+    """Estimate the plan's upstream calls, tokens and cost; refuse a paid run above the budget (exit 2, one
+    line) unless --yes. Returns what results.json records under `cost`."""
+    if args.budget is not None and args.budget < 0:
+        raise UsageError("--budget must be >= 0 (USD)")
+    prices = cost.load_prices(args.prices)
+    # A URL backend is priced only by a model named on the command line: the app's default model name says
+    # nothing about what a local server runs.
+    # The mock is free whatever model it is asked for.
+    model = backend.model if backend.kind == "openai" else None if backend.kind == "mock" else args.model
+    est = cost.estimate(profile, model=model, prices=prices, max_tokens=_max_tokens(profile, backend),
+                        real_backend=backend.kind != "mock")
+    guarded = cost.is_guarded(backend.kind, model, prices)
+    budget = args.budget if args.budget is not None else cost.DEFAULT_BUDGET_USD
+    waived = cost.check_budget(est, budget_usd=budget, yes=args.yes) if guarded else None
+    if backend.kind != "mock":
+        print(f"bench run: cost estimate: {est.text()}"
+              + (f"; budget ${budget:.2f}" if guarded else "; not a priced backend, no budget applied"),
+              file=sys.stderr)
+    if waived:
+        print(f"bench run: {waived}", file=sys.stderr)
+    return {"estimate": {**est.to_dict(), "guarded": guarded, "budget_usd": budget if guarded else None,
+                         "waived": waived, "prices_source": prices.source}, "price": est.price}
+
+
+def _record_cost(results: dict[str, Any], guard: dict[str, Any], out: Path) -> None:
+    """results.json's `cost`: the estimate made before the run and the usage the upstream reported."""
+    from bench.results import write_results
+
+    results["cost"] = {"estimate": guard["estimate"], "actual": cost.actual(results["runs"], guard["price"])}
+    write_results(results, out / "results.json")
 
 
 def _report(results: dict, out: Path) -> None:

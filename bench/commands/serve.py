@@ -1,4 +1,6 @@
-"""`bench serve`: run one variant of the app under uvicorn, against the embedded mock or a given backend."""
+"""`bench serve`: run one variant of the app under uvicorn, against the embedded mock or a given backend
+(`--backend openai` with OPENAI_API_KEY, or `--backend-url URL` / `--backend URL` for any OpenAI-compatible
+server; `--model` names the model asked for)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from contextlib import ExitStack
 
 from app_under_test.settings import SettingsError, load_settings
 from app_under_test.variants import VariantError, parse_variant
+from bench.backends import Backend
+from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import UsageError
 
-HELP = "run one variant of the app under test (uvicorn), against the embedded mock backend or --backend-url"
+HELP = ("run one variant of the app under test (uvicorn), against the embedded mock backend, OpenAI "
+        "(--backend openai) or an OpenAI-compatible server (--backend-url)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,11 +25,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--backend-url", help="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1); "
-                        "default: start the embedded mock backend")
+    add_backend_arguments(parser)
     parser.add_argument("--mock-latency-ms", type=float, default=1000.0, help="embedded mock's latency")
     parser.add_argument("--no-debug", action="store_true", help="do not mount /api/debug/*")
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+
+
+def _backend_url(backend: Backend, stack: ExitStack, latency_ms: float) -> str:
+    """The base URL the app calls: the embedded mock (started here) or the backend's own."""
+    if backend.kind == "mock":
+        from bench.mock.config import MockConfig
+        from bench.mock.process import running_mock
+
+        mock = stack.enter_context(running_mock(MockConfig(latency_ms=latency_ms)))
+        print(f"embedded mock backend: {mock.api_base} (latency {latency_ms:.0f} ms)", file=sys.stderr)
+        return mock.api_base
+    if not backend.base_url:
+        # A backend the harness starts per run (e.g. a local model server): serve needs it already running.
+        raise UsageError(f"bench serve does not start a {backend.kind} backend; start it and give its URL "
+                         "with --backend-url")
+    # Never the key: describe() says only whether one is set.
+    shown = backend.describe()
+    print(f"backend: {backend.kind} at {shown['base_url']}, model {shown['model'] or '(app default)'}, "
+          f"API key {'set' if shown['api_key_set'] else 'not set'}", file=sys.stderr)
+    return backend.base_url
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,23 +58,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    backend = backend_from_args(args)  # a missing OPENAI_API_KEY fails here, before anything starts
     with ExitStack() as stack:
-        backend = args.backend_url
-        if backend is None:
-            from bench.mock.config import MockConfig
-            from bench.mock.process import running_mock
-
-            mock = stack.enter_context(running_mock(MockConfig(latency_ms=args.mock_latency_ms)))
-            backend = mock.url + "/v1"
-            print(f"embedded mock backend: {backend} (latency {args.mock_latency_ms:.0f} ms)", file=sys.stderr)
-        os.environ.update({"APP_VARIANT": args.variant, "OPENAI_BASE_URL": backend})
+        base_url = _backend_url(backend, stack, args.mock_latency_ms)
+        # The app (and uvicorn's workers) read these; the key, when there is one, is already in the environment
+        # (resolve_backend read it from there) and travels no other way.
+        os.environ.update({"APP_VARIANT": args.variant, "OPENAI_BASE_URL": base_url, **backend.app_env()})
         if not args.no_debug:
             os.environ["APP_DEBUG_ENDPOINTS"] = "1"
         try:
             settings = load_settings()
         except SettingsError as exc:
             raise UsageError(str(exc)) from None
-        print(f"serving variant {variant.name} ({variant.spec}) on http://{args.host}:{args.port} "
+        where = f"http://{args.host}:{args.port}" if args.fd is None else f"the socket passed as fd {args.fd}"
+        print(f"serving variant {variant.name} ({variant.spec}) on {where} "
               f"with {args.workers} worker(s); Ctrl-C stops", file=sys.stderr)
         from bench.uvicorn_runner import run_uvicorn
 
