@@ -152,6 +152,11 @@ def _upstream(mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | N
             "retries_or_failed": max(0, received - ok), **_arrival_rates(recent)}
 
 
+def _requests_by_worker(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[int]:
+    start = {s.get("pid"): int(s.get("requests_total") or 0) for s in before}
+    return [int(s.get("requests_total") or 0) - start.get(s.get("pid"), 0) for s in after]
+
+
 def execute(ctx: RunContext) -> dict[str, Any]:
     """Run one repetition and return its results entry (the app and mock stay up; the caller owns them)."""
     workers = ctx.step.workers
@@ -182,6 +187,8 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "loop_lag_p99_ms": max((s["loop_lag"]["p99_ms"] for s in app_after), default=None),
         "in_flight_peak": max((int(s.get("in_flight_peak") or 0) for s in app_after), default=0),
         "workers": app_after if workers > 1 else None,
+        # Chat requests each worker served in this run: the kernel spreads connections over workers unevenly.
+        "requests_by_worker": _requests_by_worker(app_before, app_after) if workers > 1 else None,
     }
     if parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
         app["agent_cache"] = appstats.agent_cache(ctx.app.url)
