@@ -1,11 +1,13 @@
 """`bench run`'s loop: for each step of the plan, start the mock backend and each variant, run the
 repetitions (a fresh app per repetition where the scenario is cold), and write results.json after every
-run so that an interrupted run keeps what finished (marked partial).
+run so that an interrupted run keeps what finished (marked partial). A backend the run starts itself
+(`local-llm`, a real model) starts once for the whole run instead: loading a model is not a per-step cost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +18,7 @@ import httpx
 
 from bench import probes
 from bench.appserver import running_app
-from bench.backends import Backend
+from bench.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.execute import RunContext, execute
 from bench.host import host_metadata
 from bench.mock.config import MockConfig
@@ -65,6 +67,36 @@ def _mock_for(step: Step, backend: Backend, seed: int, log_dir: Path) -> Iterato
         yield mock
 
 
+@contextmanager
+def _backend_for_run(backend: Backend, config: RunConfig, log_dir: Path) -> Iterator[Backend]:
+    """The backend as the steps use it. `local-llm` starts its model server here, once per run, and stops it
+    (its whole process tree) when the run ends; every other kind is used as given."""
+    if backend.kind != "local-llm":
+        yield backend
+        return
+    from bench.localllm import running_local_llm
+
+    with running_local_llm(backend.model_path, alias=backend.model or LOCAL_MODEL, log_dir=str(log_dir),
+                           seed=config.seed) as server:
+        # Also the model's warm-up: its first answer pays one-off set-up.
+        timing = server.time_requests(max_tokens=LOCAL_MAX_TOKENS)
+        yield backend.with_server(server.api_base, server.describe() | timing)
+
+
+def _mock_only_note(backend: Backend, config: RunConfig) -> str | None:
+    """Real backends answer at their own speed: --latency and the profiles' upstream latency and rate limits
+    configure the embedded mock only. Said once, not an error, so one command works against every backend."""
+    if backend.uses_mock_latency:
+        return None
+    flag = f"--latency {config.latency_ms:g} ms and " if config.latency_ms is not None else ""
+    return (f"{flag}the profile's upstream latency / rate limits configure the embedded mock only; the "
+            f"{backend.kind} backend answers at its own speed (runs' params.latency_ms is not its latency)")
+
+
+def _describe(backend: Backend, note: str | None) -> dict[str, Any]:
+    return backend.describe() | ({"notes": [note]} if note else {})
+
+
 def _warm_up(url: str, step: Step, workers: int) -> None:
     """Build the singleton and open pools before a warm measurement: one request per worker."""
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
@@ -75,22 +107,29 @@ def _warm_up(url: str, step: Step, workers: int) -> None:
 
 def run_plan(config: RunConfig, profile: Profile, backend: Backend, out_dir: Path,
              progress: Progress | None = None) -> dict[str, Any]:
+    note = _mock_only_note(backend, config)
     results = new_results(label=config.label or config.profile, config=config.to_dict() | {
         "plan": [{"scenario": s.scenario, "variants": list(s.variants), "claims": list(s.claims), **s.params()}
-                 for s in profile.steps], "repeat": profile.repeat}, host=host_metadata(), backend=backend.describe())
+                 for s in profile.steps], "repeat": profile.repeat}, host=host_metadata(),
+        backend=_describe(backend, note))
     results_path = out_dir / "results.json"
     results["static"]["provider_lines"] = provider_lines()
     results["probes"]["provider_call_ns"] = provider_call_ns()
     log_dir = out_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    if note:
+        print(f"bench run: note: {note}", file=sys.stderr)
     write_results(results, results_path)
     try:
         if backend.kind == "mock":
             results["probes"]["settings_echo"] = probes.settings_echo(log_dir)
             results["probes"]["tier_limits"] = probes.tier_limits(log_dir)
             write_results(results, results_path)
-        for step in profile.steps:
-            _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress)
+        with _backend_for_run(backend, config, log_dir) as backend:
+            results["backend"] = _describe(backend, note)  # now with the started server's version and timing
+            write_results(results, results_path)
+            for step in profile.steps:
+                _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress)
     except KeyboardInterrupt:
         results["partial"] = True
         results["interrupted"] = "Ctrl-C"
