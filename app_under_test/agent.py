@@ -48,7 +48,8 @@ def _build_llm(s: Settings, *, memory_limiter: bool, per_agent_clients: bool) ->
         kwargs["http_async_client"] = openai.DefaultAsyncHttpxClient()
     if s.openai_max_tokens is not None:
         kwargs["max_tokens"] = s.openai_max_tokens
-        kwargs["extra_body"] = {"max_tokens": s.openai_max_tokens}
+        if s.openai_max_tokens_in_body:
+            kwargs["extra_body"] = {"max_tokens": s.openai_max_tokens}
     return ChatOpenAI(
         model=s.openai_model,
         temperature=s.openai_temperature,

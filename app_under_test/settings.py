@@ -26,8 +26,10 @@ class Settings(BaseSettings):
     openai_rate_limit_max_bucket_size: float = Field(10.0, gt=0)
     openai_max_retries: int = Field(2, ge=0)
     openai_timeout: float = Field(60.0, gt=0)
-    # Sent as `max_tokens` in the body too: llama.cpp's server ignores `max_completion_tokens`.
+    # Sent as `max_tokens` in the body too: llama.cpp's server ignores `max_completion_tokens`. OpenAI's newer
+    # models refuse `max_tokens`, so `bench` turns the copy off for --backend openai.
     openai_max_tokens: int | None = Field(None, gt=0)
+    openai_max_tokens_in_body: bool = True
     log_level: str = Field("INFO", pattern=r"(?i)^(critical|error|warning|info|debug)$")
 
     app_variant: str = "async"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
 from bench.errors import UsageError
 
@@ -50,7 +50,7 @@ class Backend:
         return replace(self, base_url=base_url, server=dict(server))
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"kind": self.kind, "base_url": self.base_url or "(embedded mock)",
+        info: dict[str, Any] = {"kind": self.kind, "base_url": redact_url(self.base_url) or "(embedded mock)",
                                 "model": self.model, "api_key_set": bool(self.api_key), "serializes": self.serializes}
         if self.kind == "local-llm":
             info.update({
@@ -68,7 +68,23 @@ class Backend:
         if self.kind == "local-llm":
             env["OPENAI_MAX_TOKENS"] = str(LOCAL_MAX_TOKENS)
             env["OPENAI_TIMEOUT"] = str(LOCAL_TIMEOUT_S)
+        if self.kind == "openai":
+            env["OPENAI_MAX_TOKENS_IN_BODY"] = "0"  # OpenAI's reasoning models reject `max_tokens`
         return env
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: user:password@ and the values of query parameters (`?api-key=...`)."""
+    if not url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    if parts.username or parts.password:
+        netloc = "***@" + netloc
+    query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _local_llm(model: str | None, model_path: str | None) -> Backend:

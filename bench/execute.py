@@ -34,11 +34,17 @@ class RunContext:
     out_dir: Path  # this run's directory
     results_dir: Path  # the results.json directory, for relative file paths
     processes: int = 1
+    serial_s: float | None = None  # a backend that answers one request at a time: its slowest request (s)
 
 
-def client_timeout_s(step: Step, users: int) -> float:
+def client_timeout_s(step: Step, users: int, serial_s: float | None = None) -> float:
     # A blocking variant serves a burst one request at a time: the last waits users x latency.
-    return max(60.0, users * step.latency_ms / 1000 * 1.5 + 30.0)
+    timeout = max(60.0, users * step.latency_ms / 1000 * 1.5 + 30.0)
+    if serial_s:
+        # A backend that serializes makes every variant wait for the whole queue ahead of it.
+        queued = max(users, step.rate * step.duration_s) if step.scenario in ("steady", "workers") else users
+        timeout = max(timeout, queued * serial_s * 3 + 60.0)
+    return timeout
 
 
 def _job(ctx: RunContext) -> LocustJob:
@@ -46,7 +52,8 @@ def _job(ctx: RunContext) -> LocustJob:
     return LocustJob(
         scenario=LOCUST_SCENARIO[step.scenario], host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
         duration_s=step.duration_s or 10.0, rate=step.rate or 10.0, variant=ctx.variant,
-        repetition=ctx.repetition, processes=ctx.processes, client_timeout_s=client_timeout_s(step, ctx.users),
+        repetition=ctx.repetition, processes=ctx.processes,
+        client_timeout_s=client_timeout_s(step, ctx.users, ctx.serial_s),
     )
 
 
@@ -202,7 +209,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "repetition": ctx.repetition,
         "params": {**ctx.step.params(), "users": ctx.users, "processes": ctx.processes,
                    "limiter_rps": after.get("settings", {}).get("OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND"),
-                   "client_timeout_s": client_timeout_s(ctx.step, ctx.users)},
+                   "client_timeout_s": client_timeout_s(ctx.step, ctx.users, ctx.serial_s)},
         "started_utc": started, "wall_s": round(wall_s, 3),
         "metrics": {"requests": summary.count, "ok": summary.ok, "errors": summary.errors,
                     "makespan_s": summary.makespan_s, "send_spread_s": summary.send_spread_s,

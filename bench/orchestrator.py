@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench import probes
+from bench import appstats, probes
 from bench.appserver import running_app
 from bench.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.execute import RunContext, execute
@@ -33,15 +33,29 @@ Progress = Callable[[str, float], None]  # (what is running, estimated seconds i
 COLD = ("cold-burst",)
 
 
-def estimate_s(step: Step, variant: str, users: int) -> float:
-    """Rough seconds per repetition, for the progress bar's time left."""
+def estimate_s(step: Step, variant: str, users: int, serial_s: float | None = None) -> float:
+    """Rough seconds per repetition, for the progress bar's time left. `serial_s`: a backend that answers one
+    request at a time, and its time per request."""
     overhead = 4.0
     latency = step.latency_ms / 1000
+    if serial_s:
+        queued = step.rate * step.duration_s if step.scenario in ("steady", "workers") else users
+        return overhead + max(step.duration_s, queued * serial_s)
     if step.scenario in ("burst", "cold-burst", "sweep"):
         serial = variant.startswith("sync") or ":call=blocking" in variant
         load = users * latency if serial else latency * max(1.0, users / 40 if "threadpool" in variant else 1.0)
         return overhead + load + (3.0 if step.scenario == "cold-burst" else 0.0)
     return overhead + step.duration_s + latency
+
+
+def serial_request_s(backend: Backend) -> float | None:
+    """For a backend that answers one request at a time, its slowest measured request (else a guess)."""
+    if not backend.serializes:
+        return None
+    return float((backend.server or {}).get("request_s_max") or SERIAL_REQUEST_GUESS_S)
+
+
+SERIAL_REQUEST_GUESS_S = 0.4  # SmolLM2-135M at 32 tokens on one core: 0.24 s median, 0.37 s max measured
 
 
 def plan_units(profile: Profile) -> list[tuple[Step, str, int, int]]:
@@ -97,12 +111,24 @@ def _describe(backend: Backend, note: str | None) -> dict[str, Any]:
     return backend.describe() | ({"notes": [note]} if note else {})
 
 
+WARM_UP_LIMIT = 100  # requests, for several workers to each have served one (bounded: accept order is the kernel's)
+
+
 def _warm_up(url: str, step: Step, workers: int) -> None:
-    """Build the singleton and open pools before a warm measurement: one request per worker."""
+    """Build the singleton and open pools before a warm measurement. With several workers, new connections land
+    on whichever worker accepts first: keep sending until every worker has built its agent (bounded)."""
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
     with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
         for _ in range(max(1, workers) * 2):
             client.post(url + "/api/chat", json={"message": "warm-up"})
+        sent = 2 * workers
+        while workers > 1 and sent < WARM_UP_LIMIT:
+            stats = appstats.per_worker(url, workers, deadline_s=5.0)
+            if len(stats) == workers and all(int(s.get("constructions") or 0) >= 1 for s in stats):
+                return
+            for _ in range(workers):
+                client.post(url + "/api/chat", json={"message": "warm-up"})
+            sent += workers
 
 
 def run_plan(config: RunConfig, profile: Profile, backend: Backend, out_dir: Path,
@@ -143,6 +169,7 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
               results: dict[str, Any], results_path: Path, progress: Progress | None) -> None:
     with _mock_for(step, backend, config.seed, log_dir) as mock:
         backend_url = mock.url + "/v1" if mock else backend.base_url
+        serial_s = serial_request_s(backend)
         for variant in step.variants:
             env = {**step.app_env, **backend.app_env()}
             app_cm = None if step.scenario in COLD else running_app(
@@ -155,7 +182,7 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                     for rep in range(reps):
                         label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{reps}"
                         if progress:
-                            progress(label, estimate_s(step, variant, users))
+                            progress(label, estimate_s(step, variant, users, serial_s))
                         run_dir = out_dir / "runs" / _slug(f"{step.scenario}-{variant}-{users}-{rep}")
                         if mock:
                             mock.reset()
@@ -165,7 +192,7 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                             t0 = time.perf_counter()
                             entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
                                                        app=app, mock=mock, out_dir=run_dir, results_dir=out_dir,
-                                                       processes=config.processes))
+                                                       processes=config.processes, serial_s=serial_s))
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
                         entry["claims"] = list(step.claims)
                         results["runs"].append(entry)

@@ -15,9 +15,9 @@ from bench.profiles import Profile
 
 
 class ProgressBar:
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, serial_s: float | None = None) -> None:
         self.units = plan_units(profile)
-        self.total = sum(estimate_s(s, v, u) for s, v, u, _ in self.units) or 1.0
+        self.total = sum(estimate_s(s, v, u, serial_s) for s, v, u, _ in self.units) or 1.0
         self.done_est = 0.0
         self.current_est = 0.0
         self.count = 0

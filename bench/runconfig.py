@@ -27,7 +27,10 @@ class RunConfig:
     init_delay_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        from bench.backends import redact_url
+
+        # A backend URL may carry credentials (user:key@host, ?api-key=): results never hold them.
+        return {**asdict(self), "backend": redact_url(self.backend)}
 
 
 def validate(config: RunConfig) -> RunConfig:
@@ -63,7 +66,8 @@ def plan(config: RunConfig) -> Profile:
     for step in profile.steps:
         if config.scenarios and step.scenario not in config.scenarios:
             continue
-        first, _ = step.scenario not in seen, seen.add(step.scenario)
+        first = step.scenario not in seen
+        seen.add(step.scenario)
         variants = tuple(v for v in step.variants if not config.variants or v in config.variants)
         if config.variants and not variants:
             if not first or listed[step.scenario] & set(config.variants):

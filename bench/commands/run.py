@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from dataclasses import replace
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     guard = _cost_guard(args, backend, profile)  # refuses here, before any server starts or any call is made
     out = _out_dir(args, config.label)
     out.mkdir(parents=True, exist_ok=True)
-    config = RunConfig(**{**config.to_dict(), "out_dir": str(out)})
+    config = dataclasses.replace(config, out_dir=str(out))
 
     from bench.orchestrator import run_plan
     from bench.progress import ProgressBar
@@ -116,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"bench run: profile {profile.name} ({profile.summary}); output in {out}", file=sys.stderr)
     started = time.perf_counter()
     interrupted = False
-    with ProgressBar(profile) as bar:
+    from bench.orchestrator import serial_request_s
+
+    with ProgressBar(profile, serial_request_s(backend)) as bar:
         try:
             results = run_plan(config, profile, backend, out, progress=bar.advance)
         except KeyboardInterrupt:

@@ -193,7 +193,7 @@ def backend_label(results: dict[str, Any]) -> str:
     kind = str(b.get("kind") or "mock")
     if kind == "mock":
         return "the embedded mock backend"
-    server = b.get("server") or b.get("server_version")
+    server = " ".join(str(b[k]) for k in ("server", "server_version") if b.get(k))
     parts = [kind, str(b.get("model") or "")]
     if server:
         parts.append(f"({server})")

@@ -97,7 +97,8 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
         if "workers" in scen:
             p = {"users": 50, "latency_ms": 1000.0, "duration_s": 6.0, "rate": 60.0, "workers": 4}
             ends = [i / 40 + 1.0 for i in range(240)]
-            run = _run("workers", "async-limited", rep, p, ends, 1.0, loop_lag_ms=2.0, send=[i / 60 for i in range(240)])
+            run = _run("workers", "async-limited", rep, p, ends, 1.0, loop_lag_ms=2.0,
+                       send=[i / 60 for i in range(240)])
             run["app"]["workers"] = [{"pid": 1000 + w, "constructions": 1} for w in range(4)]
             run["upstream"]["received"] = int(jitter(39.0 * 6))
             results["runs"].append(run)

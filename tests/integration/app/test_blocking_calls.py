@@ -51,8 +51,8 @@ async def _serve_one(variant: str, base_url: str, path: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream"])
-@pytest.mark.parametrize("variant", ["async", "async-limited", "lru_cache", "locked", "asyncio-lock", "async-dependency",
-                                     "per-request:dependency=async"])
+@pytest.mark.parametrize("variant", ["async", "async-limited", "lru_cache", "locked", "asyncio-lock",
+                                     "async-dependency", "per-request:dependency=async"])
 def test_async_presets_never_block_the_loop(mock: MockServer, variant: str, path: str) -> None:
     status, detail = asyncio.run(_serve_one(variant, mock.api_base, path))
     assert status == 200, f"{variant} blocked the event loop: {detail}"
