@@ -45,7 +45,7 @@ def console_summary(results: dict[str, Any], report_path: str | Path | None = No
     """The claims table for the terminal; with `report_path`, where the full report is."""
     verdicts = evaluate_claims(results)
     counts = {s: sum(v.status == s for v in verdicts) for s in MARKS}
-    head = (f"Claims ({R.profile_of(results)} profile, {R.get(results, 'config.repeat', '?')} repetitions): "
+    head = (f"Claims ({R.profile_of(results)} profile, {R.repetitions_label(results)} repetitions): "
             + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     parts = [head, "", claims_table(verdicts, width),
              "", "+ reproduced   ~ reproduced only under conditions   x not reproduced   ? not measured"]

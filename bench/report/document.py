@@ -65,7 +65,7 @@ def _facts(results: dict[str, Any]) -> list[tuple[str, str]]:
         ("label", str(results.get("label") or "")),
         ("run created (UTC)", str(results.get("created_utc") or "unknown")),
         ("profile", R.profile_of(results)),
-        ("repetitions", _repetitions(results)),
+        ("repetitions", R.repetitions_label(results)),
         ("backend", _backend_fact(results)),
         *_usage_fact(results),
         ("host", f"{host.get('cpu_model', '?')}, {host.get('logical_cores', '?')} logical cores, "
@@ -105,14 +105,6 @@ def _usage_fact(results: dict[str, Any]) -> list[tuple[str, str]]:
         parts.append(f"estimated beforehand: {estimate.get('calls', '?')} calls" +
                      (f", ${estimate['usd']:.4f}" if estimate.get("usd") is not None else ""))
     return [("upstream usage", "; ".join(parts))]
-
-
-def _repetitions(results: dict[str, Any]) -> str:
-    """The profile's repetitions, and the steps that ran another number (the seed's sync burst runs 2)."""
-    base = R.get(results, "config.repeat", "?")
-    own = [f"{p['scenario']} {'/'.join(p.get('variants') or [])}: {p['repeat']}"
-           for p in R.get(results, "config.plan", []) or [] if p.get("repeat")]
-    return f"{base}" + (f" (except {'; '.join(own)})" if own else "")
 
 
 def build_document(results: dict[str, Any]) -> ReportDoc:

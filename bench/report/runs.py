@@ -167,3 +167,11 @@ def median_run(runs: list[Run], path: str = "metrics.makespan_s") -> Run | None:
     """The repetition whose `path` is the median (the lower middle one for an even count)."""
     ranked = sorted((r for r in runs if isinstance(get(r, path), int | float)), key=lambda r: get(r, path))
     return ranked[(len(ranked) - 1) // 2] if ranked else None
+
+
+def repetitions_label(results: dict[str, Any]) -> str:
+    """The profile's repetitions, and the steps that ran another number (the seed's sync burst runs 2)."""
+    base = get(results, "config.repeat", "?")
+    own = [f"{p['scenario']} {'/'.join(p.get('variants') or [])}: {p['repeat']}"
+           for p in get(results, "config.plan", []) or [] if p.get("repeat")]
+    return f"{base}" + (f" (except {'; '.join(own)})" if own else "")
