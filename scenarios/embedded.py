@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -35,6 +35,8 @@ class StackConfig:
     mock_latency_ms: float = 500.0
     mock_rps: float = 0.0  # 0: no limit
     mock_tier: str = "none"
+    model: str | None = None  # sent upstream as OPENAI_MODEL (real backends)
+    api_key: str | None = field(default=None, repr=False)  # a real backend's key: the app's environment only
 
     @property
     def uses_mock(self) -> bool:
@@ -46,7 +48,7 @@ class StackConfig:
 
     def backend_text(self) -> str:
         if not self.uses_mock:
-            return self.backend
+            return self.backend + (f", model {self.model}" if self.model else "")
         limits = [f"{self.mock_rps:g} req/s" if self.mock_rps else "", "" if self.mock_tier == "none" else
                   f"tier {self.mock_tier}"]
         limit = ", ".join(x for x in limits if x) or "no rate limit"
@@ -119,7 +121,9 @@ class EmbeddedStack:
                 if config.uses_mock:
                     self.mock = self._stack.enter_context(running_mock(config.mock_config(), log_dir=self.log_dir))
                     backend_url = self.mock.api_base
-                self.app = self._stack.enter_context(running_app(config.variant, backend_url, log_dir=self.log_dir))
+                env = {"OPENAI_MODEL": config.model} if config.model else None
+                self.app = self._stack.enter_context(running_app(config.variant, backend_url, log_dir=self.log_dir,
+                                                                 api_key=config.api_key, env=env))
             except BaseException:
                 self.stop()
                 raise

@@ -13,7 +13,7 @@ import logging
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any, NoReturn
 
@@ -22,11 +22,7 @@ import httpx
 from locust.exception import StopTest
 from locust.runners import STATE_SPAWNING, WorkerRunner
 
-from bench.appserver import running_app
-from bench.backends import Backend
 from bench.errors import BenchError
-from bench.mock.process import running_mock
-from bench.servers import ServerProcess
 from scenarios.embedded import MOCK_BACKEND, EmbeddedStack, StackConfig, stack_config
 from scenarios.options import app_backend, settings_from
 from scenarios.registry import get_scenario
@@ -36,57 +32,6 @@ logger = logging.getLogger(__name__)
 ATTR = "bench_serving"
 # What the web UI's host field shows: leaving it (or clearing it) means "start the app for me".
 EMBEDDED_HOST = "embedded"
-
-
-@dataclass(frozen=True)
-class UpstreamConfig(StackConfig):
-    """StackConfig plus what a real backend needs: the model and the API key (kept out of repr and every text).
-
-    Integrator: scenarios/embedded.py's StackConfig and EmbeddedStack.ensure could take these two fields
-    directly; this subclass and UpstreamStack then go away.
-    """
-
-    model: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, config: StackConfig, backend: Backend) -> UpstreamConfig:
-        return cls(**asdict(config), model=backend.model, api_key=backend.api_key)
-
-    @property
-    def needs_app_env(self) -> bool:
-        return bool(self.model or self.api_key)
-
-    def backend_text(self) -> str:
-        return super().backend_text() + (f", model {self.model}" if self.model else "")
-
-
-class UpstreamStack(EmbeddedStack):
-    """EmbeddedStack whose app also gets the backend's key and model; the plain stack serves the rest."""
-
-    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[ServerProcess, bool]:
-        if not isinstance(config, UpstreamConfig) or not config.needs_app_env:
-            return super().ensure(config, fresh=fresh)
-        with self._lock:
-            if self.app is not None and not fresh and config == self.config and self.alive():
-                self.reset_counters()
-                return self.app, False
-            self.stop()
-            try:
-                backend_url = config.backend
-                if config.uses_mock:
-                    self.mock = self._stack.enter_context(running_mock(config.mock_config(), log_dir=self.log_dir))
-                    backend_url = self.mock.api_base
-                env = {"OPENAI_MODEL": config.model} if config.model else None
-                self.app = self._stack.enter_context(running_app(config.variant, backend_url, log_dir=self.log_dir,
-                                                                 api_key=config.api_key, env=env))
-            except BaseException:
-                self.stop()
-                raise
-            self.config = config
-            self.own_urls.add(self.app.url)
-            logger.info("embedded servers up: %s at %s", config.describe(), self.app.url)
-            return self.app, True
 
 
 @dataclass
@@ -120,7 +65,7 @@ def install(environment: Any) -> None:
     # httpx logs every request at INFO, and Locust shows INFO: the readiness probes and the Insides pollers
     # (twice a second) would drown Locust's own lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    serving = Serving(stack=UpstreamStack())
+    serving = Serving(stack=EmbeddedStack())
     setattr(environment, ATTR, serving)
     # Stopped at Locust's quit event, after the runner has stopped its users (at `quitting` they may still be
     # sending); atexit covers an exit that skips Locust's shutdown.
@@ -144,7 +89,7 @@ def check(environment: Any, values: dict[str, Any] | None = None) -> StackConfig
     settings = settings_from(SimpleNamespace(**opts))
     backend = app_backend(settings)  # 'openai' becomes its URL (and its key, from this environment)
     config = stack_config(replace(settings, backend=MOCK_BACKEND if backend.kind == "mock" else backend.base_url))
-    return UpstreamConfig.of(config, backend)
+    return replace(config, model=backend.model, api_key=backend.api_key)
 
 
 def on_test_start(environment: Any) -> None:
