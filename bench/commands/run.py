@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from dataclasses import replace
@@ -109,16 +108,14 @@ def run(args: argparse.Namespace) -> int:
     guard = _cost_guard(args, backend, profile)  # refuses here, before any server starts or any call is made
     out = _out_dir(args, config.label)
     out.mkdir(parents=True, exist_ok=True)
-    config = dataclasses.replace(config, out_dir=str(out))
+    config = replace(config, out_dir=str(out))
 
-    from bench.orchestrator import run_plan
+    from bench.orchestrator import run_plan, serial_request_s
     from bench.progress import ProgressBar
 
     print(f"bench run: profile {profile.name} ({profile.summary}); output in {out}", file=sys.stderr)
     started = time.perf_counter()
     interrupted = False
-    from bench.orchestrator import serial_request_s
-
     with ProgressBar(profile, serial_request_s(backend)) as bar:
         try:
             results = run_plan(config, profile, backend, out, progress=bar.advance)
