@@ -115,7 +115,8 @@ def test_web_ui_runs_a_variant_and_shows_its_insides(tmp_path: Path, sync_playwr
             page.get_by_role("button", name="Stop").click()
         finally:
             browser.close()
-        assert len(locust.servers_seen()) == 2
+        servers = locust.servers_seen()
+        assert len(servers) == 2, "\n".join(servers)
         rc = locust.terminate(signal.SIGTERM)
     # 1: stopping mid-run records the requests then in flight as cancelled, and Locust exits 1 on failures.
     assert rc in (0, 1), locust.log()[-3000:]

@@ -35,6 +35,7 @@ class LocustProcess:
     log_path: Path
     base_url: str | None = None
     seen: dict[int, tuple[float, str]] = field(default_factory=dict)  # pid -> (create time, command line)
+    parents: dict[int, int] = field(default_factory=dict)  # pid -> parent pid
     _stop_tracking: threading.Event = field(default_factory=threading.Event)
 
     def log(self) -> str:
@@ -62,10 +63,17 @@ class LocustProcess:
                 cmdline = " ".join(child.cmdline())
                 if cmdline:
                     self.seen[child.pid] = (child.create_time(), cmdline)
+                    self.parents[child.pid] = child.ppid()
 
     def servers_seen(self) -> list[str]:
-        """Command lines of the app and mock processes Locust started."""
-        return [cmd for _, cmd in self.seen.values() if "app_under_test" in cmd or "bench.mock" in cmd]
+        """Command lines of the app and mock processes Locust started. A server's own short-lived child (a
+        library forking to run `uname` or `git`) shows the server's command line until it execs, and may be
+        gone before the next sighting: it is the server's, not another server."""
+        def server(cmd: str) -> bool:
+            return "app_under_test" in cmd or "bench.mock" in cmd
+
+        return [cmd for pid, (_, cmd) in self.seen.items()
+                if server(cmd) and not server(self.seen.get(self.parents.get(pid, -1), (0.0, ""))[1])]
 
     def survivors(self) -> list[str]:
         """Descendants seen at any time that still exist (the same process: pid and create time match)."""
