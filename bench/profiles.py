@@ -70,7 +70,7 @@ def _limits(latency_ms: float, duration_s: float, workers_rate: float, repeat: i
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 2.7 minutes on 2 cores (budget: 3)",
+        "every claim at short latencies (bursts of 50 at 100 ms); about 2.5 minutes on 2 cores (budget: 3)",
         (
             Step("burst", ("sync", "async"), ("C4",), users=50, latency_ms=100.0),
             # Counts, not timings, and a fresh app each (~1.8 s of imports): 2 repetitions keep quick in budget.
@@ -82,7 +82,7 @@ PROFILES: dict[str, Profile] = {
     "seed": Profile(
         "seed",
         "the design document's set-up: bursts of 50 concurrent requests against a 3 s upstream (sync: 2 x 150 s), "
-        "then every other claim and a small sweep at 100 ms; about 8 minutes on 2 cores (budget: 10)",
+        "then every other claim, a small sweep and streaming at 100 ms; about 9 minutes on 2 cores (budget: 10)",
         (
             # The blocking burst takes N x latency = 150 s by construction (spread 0.03% over 3 repetitions
             # measured): 2 repetitions leave the 10-minute budget room for every other claim. --repeat overrides.
