@@ -200,6 +200,14 @@ def backend_label(results: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _mock_only(results: dict[str, Any]) -> str | None:
+    """Why a mock-only measurement is missing from a run against a real backend (None against the mock)."""
+    if (results.get("backend") or {}).get("kind", "mock") == "mock":
+        return None
+    return (f"needs the embedded mock (its 429 counts, arrival times and tiers); this run's upstream was "
+            f"{backend_label(results)}")
+
+
 def _c4_real_backend(results: dict[str, Any], rule: ClaimRule, g: dict[str, list[R.Run]], est: Any, n: int,
                      measured: str, details: list[str], numbers: dict[str, Any]) -> Verdict:
     """Against a real upstream the ideal is not N: the backend's own concurrency bounds what `ainvoke` can win."""
@@ -307,7 +315,7 @@ def c6(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     lat = {name: {q: bootstrap(R.values(r, f"metrics.latency_ms.{q}")).median for q in ("mean", "p50", "p95", "p99")}
            for name, r in (("with", with_l), ("without", without))}
     if r0.n == 0 or r1.n == 0:
-        return rule.not_measured("steady runs recorded no `upstream.rate_limited`")
+        return rule.not_measured(_mock_only(results) or "steady runs recorded no `upstream.rate_limited`")
     cut = reduction(r1.median, r0.median)
     params = first_params(without)
     rps, arrivals, limit = limiter_rps(first_params(with_l)), float(params.get("rate") or 0), \
@@ -448,7 +456,7 @@ def _same_setting(seen: Any, sent: Any) -> bool:
 def c10(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     echo, tiers = R.get(results, "probes.settings_echo"), R.get(results, "probes.tier_limits")
     if not echo and not tiers:
-        return rule.not_measured("probes `settings_echo` and `tier_limits` absent")
+        return rule.not_measured(_mock_only(results) or "probes `settings_echo` and `tier_limits` absent")
     parts, details, oks = [], [], []
     if echo:
         sent, seen = echo.get("sent") or {}, echo.get("seen") or {}

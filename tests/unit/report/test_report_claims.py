@@ -201,3 +201,14 @@ def test_c4_against_a_concurrent_real_backend_is_judged_on_the_ratio(results: di
     edit_runs(results, "burst", "async", serialized)
     v = verdict(results, "C4")
     assert v.status == "not measured" and "overlapped only about" in v.verdict
+
+
+def test_mock_only_claims_say_why_against_a_real_backend(results: dict[str, Any]) -> None:
+    results["backend"] = {"kind": "local-llm", "model": "smollm2-135m", "serializes": True}
+    for run in results["runs"]:
+        if run["scenario"] == "steady":
+            run["upstream"] = None
+    results["probes"] = {}
+    for claim in ("C6", "C10"):
+        v = verdict(results, claim)
+        assert v.status == "not measured" and "needs the embedded mock" in v.measured + v.verdict, v
