@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import SetupError, UsageError
-from bench.profiles import Profile, Step
+from bench.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 
 PRICES_PATH = Path(__file__).with_name("prices.toml")
 DEFAULT_BUDGET_USD = 1.00
@@ -33,9 +33,6 @@ ASSUMED_OUTPUT_TOKENS = 256
 # latency (each call takes at least that), floored so that 0 ms stays finite.
 REAL_MIN_LATENCY_S = 0.1
 MOCK_MIN_LATENCY_S = 0.001
-# bench/orchestrator.py's _warm_up: two requests per worker before a warm (not cold) step's repetitions.
-WARM_UP_PER_WORKER = 2
-WARM_UP_MESSAGE = "warm-up"
 COLD_SCENARIOS = ("cold-burst",)
 BURST_SCENARIOS = ("burst", "cold-burst", "sweep")  # one request per user (a sweep: per step of users)
 ARRIVAL_SCENARIOS = ("steady", "workers")  # open loop: rate x duration
@@ -137,7 +134,11 @@ def calls_per_repetition(step: Step, users: int, *, real_backend: bool = True) -
 
 
 def warm_up_calls(step: Step) -> int:
-    return 0 if step.scenario in COLD_SCENARIOS else max(1, step.workers) * WARM_UP_PER_WORKER
+    """bench/orchestrator.py's _warm_up before a warm step: a few requests, or with several workers up to its
+    limit (it sends until every worker has built its agent)."""
+    if step.scenario in COLD_SCENARIOS:
+        return 0
+    return WARM_UP_PER_WORKER if step.workers <= 1 else WARM_UP_LIMIT
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from bench.execute import RunContext, execute
 from bench.host import host_metadata
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.profiles import Profile, Step
+from bench.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 from bench.results import new_results, write_results
 from bench.runconfig import RunConfig
 from bench.static import provider_call_ns, provider_lines
@@ -111,7 +111,6 @@ def _describe(backend: Backend, note: str | None) -> dict[str, Any]:
     return backend.describe() | ({"notes": [note]} if note else {})
 
 
-WARM_UP_LIMIT = 100  # requests, for several workers to each have served one (bounded: accept order is the kernel's)
 
 
 def _warm_up(url: str, step: Step, workers: int) -> None:
@@ -119,15 +118,15 @@ def _warm_up(url: str, step: Step, workers: int) -> None:
     on whichever worker accepts first: keep sending until every worker has built its agent (bounded)."""
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
     with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
-        for _ in range(max(1, workers) * 2):
-            client.post(url + "/api/chat", json={"message": "warm-up"})
-        sent = 2 * workers
+        for _ in range(max(1, workers) * WARM_UP_PER_WORKER):
+            client.post(url + "/api/chat", json={"message": WARM_UP_MESSAGE})
+        sent = WARM_UP_PER_WORKER * workers
         while workers > 1 and sent < WARM_UP_LIMIT:
             stats = appstats.per_worker(url, workers, deadline_s=5.0)
             if len(stats) == workers and all(int(s.get("constructions") or 0) >= 1 for s in stats):
                 return
             for _ in range(workers):
-                client.post(url + "/api/chat", json={"message": "warm-up"})
+                client.post(url + "/api/chat", json={"message": WARM_UP_MESSAGE})
             sent += workers
 
 

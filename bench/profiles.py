@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The warm-up before a warm step (bench/orchestrator.py), also counted by the cost guard (bench/cost.py).
+WARM_UP_MESSAGE = "warm-up"
+WARM_UP_PER_WORKER = 2  # sequential requests: the singleton built, the pools open
+WARM_UP_LIMIT = 100  # requests, for several workers to each have served one (bounded: accept order is the kernel's)
+
 
 @dataclass(frozen=True)
 class Step:
