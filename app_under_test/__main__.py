@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, VariantError) as exc:
         sys.stderr.write(f"app_under_test: {exc}\n")
         return 2
-    from bench.uvicorn_runner import run_uvicorn
+    from bench.servers.uvicorn_runner import run_uvicorn
 
     run_uvicorn("app_under_test.app:app_from_env", factory=True, host=args.host, port=args.port, fd=args.fd,
                 workers=args.workers, log_level=settings.log_level.lower() if settings.log_level.upper() == "DEBUG"

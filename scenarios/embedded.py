@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from app_under_test.variants import VariantError, parse_variant
-from bench.appserver import running_app
+from bench.servers.app import running_app
 from bench.errors import UsageError
 from bench.mock.config import TIERS, MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.servers import ServerProcess
+from bench.servers.process import ServerProcess
 from scenarios.options import DEFAULT_APP_VARIANT, Settings
 
 logger = logging.getLogger(__name__)

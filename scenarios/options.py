@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from app_under_test.variants import PRESETS
-from bench.backends import Backend, resolve_backend
+from bench.run.backends import Backend, resolve_backend
 from bench.errors import UsageError
 from bench.mock.config import TIERS
 from scenarios.registry import SCENARIOS

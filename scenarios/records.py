@@ -1,7 +1,7 @@
 """Per-request records: one JSON line per request, written by each Locust process to its own file.
 
 Built from Locust's request event plus the timings our users put in the request context; merged by
-`bench.loadgen` after the run. Pure (no locust import), so the orchestrator can read and merge them.
+`bench.run.locust_job` after the run. Pure (no locust import), so the orchestrator can read and merge them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench.errors import SetupError
-from bench.results import load_results
+from bench.results.schema import load_results
 
 HELP = "compare two results.json files metric by metric, with significance"
 

@@ -23,7 +23,7 @@ from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import RegressionFound, SetupError, UsageError
 from bench.gate.baseline import DEFAULT_PATH, Baseline, build_baseline, load_baseline, write_baseline
 from bench.gate.plan import DEFAULT_REPEAT, GATE_PLANS, gate_profile, needs_of
-from bench.runconfig import RunConfig, validate
+from bench.run.config import RunConfig, validate
 
 HELP = "CI regression gate: compare a run's gated metrics with the baseline (exit 0 pass, 1 regression, 2 error)"
 # A baseline is made once: 10 repetitions give the U test its power against 3 per gate run, and keep one
@@ -88,9 +88,9 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _run(args: argparse.Namespace, only: set[str] | None, out: Path) -> dict[str, Any]:
-    from bench.backends import resolve_backend
-    from bench.orchestrator import run_plan
-    from bench.progress import ProgressBar
+    from bench.run.backends import resolve_backend
+    from bench.run.orchestrator import run_plan
+    from bench.run.progress import ProgressBar
 
     repeat = args.repeat or (UPDATE_REPEAT if args.update_baseline else DEFAULT_REPEAT)
     profile = gate_profile(args.profile, repeat=repeat, only=only)
@@ -112,7 +112,7 @@ def _previous(path: str) -> Baseline | None:
 
 def run(args: argparse.Namespace) -> int:
     from bench.gate.metrics import extract_all
-    from bench.results import load_results
+    from bench.results.schema import load_results
 
     check_backend(args)
     only = _metrics(args.metrics)

@@ -17,7 +17,7 @@ HELP = "Run the mock OpenAI backend: chat completions, latency model, rate limit
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001)")
-    parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # from bench.servers.serve
+    parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # from bench.servers.process.serve
     parser.add_argument("--log-level", default="warning",
                         choices=("critical", "error", "warning", "info", "debug"))
     parser.add_argument("--list-tiers", action="store_true", help="print the rate-limit tiers and exit")
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:14} {budgets:40} {tier.source}")
         return 0
     config = config_from_args(args)  # a bad value raises UsageError: one line, exit 2
-    from bench.uvicorn_runner import run_uvicorn  # imported late: --list-tiers and errors stay fast
+    from bench.servers.uvicorn_runner import run_uvicorn  # imported late: --list-tiers and errors stay fast
 
     # The factory reads the config from here; workers=1 keeps it (and the key) inside this process.
     os.environ[CONFIG_ENV] = config.to_json()

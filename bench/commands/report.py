@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench.errors import SetupError
-from bench.results import load_results
+from bench.results.schema import load_results
 
 HELP = "rebuild report.md, report.html and charts from a results.json"
 

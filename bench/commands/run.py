@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bench import cost
-from bench.backends import Backend, resolve_backend
+from bench.run import cost
+from bench.run.backends import Backend, resolve_backend
 from bench.errors import UsageError
-from bench.profiles import PROFILES, SCENARIO_NAMES, Profile
-from bench.runconfig import RunConfig, plan, validate
+from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile
+from bench.run.config import RunConfig, plan, validate
 
 HELP = "run the scenarios against the app's variants and write results.json, charts and the report"
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"(default {cost.DEFAULT_BUDGET_USD:.2f}; applies to openai, and to other backends when "
                         "--model names a priced model)")
     parser.add_argument("--yes", action="store_true", help="start even above the budget or with no known price")
-    parser.add_argument("--prices", metavar="FILE", help="TOML or JSON price table overriding bench/prices.toml")
+    parser.add_argument("--prices", metavar="FILE", help="TOML or JSON price table overriding bench/run/prices.toml")
     parser.add_argument("--max-tokens", type=int, metavar="N",
                         help="cap each upstream answer at N tokens (OPENAI_MAX_TOKENS for every app); the cost "
                         "estimate then bounds the output by it")
@@ -110,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     config = replace(config, out_dir=str(out))
 
-    from bench.orchestrator import run_plan, serial_request_s
-    from bench.progress import ProgressBar
+    from bench.run.orchestrator import run_plan, serial_request_s
+    from bench.run.progress import ProgressBar
 
     print(f"bench run: profile {profile.name} ({profile.summary}); output in {out}", file=sys.stderr)
     started = time.perf_counter()
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             results = run_plan(config, profile, backend, out, progress=bar.advance)
         except KeyboardInterrupt:
             interrupted = True
-            from bench.results import load_results
+            from bench.results.schema import load_results
 
             results = load_results(out / "results.json")
     _record_cost(results, guard, out)
@@ -180,7 +180,7 @@ def _cost_guard(args: argparse.Namespace, backend: Backend, profile: Profile) ->
 
 def _record_cost(results: dict[str, Any], guard: dict[str, Any], out: Path) -> None:
     """results.json's `cost`: the estimate made before the run and the usage the upstream reported."""
-    from bench.results import write_results
+    from bench.results.schema import write_results
 
     results["cost"] = {"estimate": guard["estimate"], "actual": cost.actual(results["runs"], guard["price"])}
     write_results(results, out / "results.json")

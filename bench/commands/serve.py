@@ -12,7 +12,7 @@ from contextlib import ExitStack
 
 from app_under_test.settings import SettingsError, load_settings
 from app_under_test.variants import VariantError, parse_variant
-from bench.backends import Backend
+from bench.run.backends import Backend
 from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import UsageError
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         where = f"http://{args.host}:{args.port}" if args.fd is None else f"the socket passed as fd {args.fd}"
         print(f"serving variant {variant.name} ({variant.spec}) on {where} "
               f"with {args.workers} worker(s); Ctrl-C stops", file=sys.stderr)
-        from bench.uvicorn_runner import run_uvicorn
+        from bench.servers.uvicorn_runner import run_uvicorn
 
         # uvicorn re-raises the signal it stopped on once it has shut down; with the default SIGTERM action
         # that would end this process before the ExitStack stops the embedded mock. Exit through Python instead.

@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.errors import SetupError
 from bench.gate.metrics import METRICS, REGISTRY, GatedMetric, Measurement, rounded
-from bench.report.stats import median
+from bench.results.stats import median
 
 SCHEMA_VERSION = 1
 KIND = "bench-gate-baseline"

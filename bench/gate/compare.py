@@ -14,7 +14,7 @@ import numpy as np
 from bench.errors import SetupError
 from bench.gate.baseline import Baseline, BaselineMetric
 from bench.gate.metrics import REGISTRY, Measurement
-from bench.report.stats import ALPHA, Estimate, Significance, bootstrap, clean, significance
+from bench.results.stats import ALPHA, Estimate, Significance, bootstrap, clean, significance
 
 PASS, REGRESSION, IMPROVED, NO_DATA = "pass", "REGRESSION", "improved", "no data"
 FAILING = (REGRESSION, NO_DATA)
@@ -82,7 +82,7 @@ def directed_significance(base: list[float], now: list[float], alpha: float = AL
     """Did `now` move away from `base` in the direction its median moved? A one-sided Mann-Whitney U test: the
     gate asks a directional question, and one-sided a single baseline outlier on the far side does not mask a
     real shift (with 10 baseline and 3 gate repetitions). Where U cannot reach `alpha` (3 vs 3: p >= 0.05),
-    bench.report.stats' non-overlapping bootstrap CIs decide."""
+    bench.results.stats' non-overlapping bootstrap CIs decide."""
     xb, xn = clean(base), clean(now)
     if xb.size and xn.size and np.unique(np.concatenate([xb, xn])).size == 1:
         return Significance("identical", False, note="same constant value on both sides")

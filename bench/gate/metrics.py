@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bench.report.runs import get
+from bench.results.runs import get
 
 Kind = Literal["ratio", "rate", "exact"]
 Direction = Literal["lower", "higher", "equal"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.errors import UsageError, choice_error
 from bench.gate.metrics import METRICS, REGISTRY
-from bench.profiles import PROFILES, Profile, Step
+from bench.run.profiles import PROFILES, Profile, Step
 
 DEFAULT_REPEAT = 3
 

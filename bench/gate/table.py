@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from bench.gate.compare import IMPROVED, PASS, Decision
-from bench.report.stats import Estimate, num
+from bench.results.stats import Estimate, num
 
 HEADER = ("metric", "baseline", "now", "change", "threshold", "significant?", "verdict")
 

@@ -28,7 +28,7 @@ from bench.errors import SetupError
 from bench.mock import loadgen
 from bench.mock.config import MockConfig
 from bench.mock.process import running_mock
-from bench.servers import ServerProcess, child_env, stop_tree, wait_ready
+from bench.servers.process import ServerProcess, child_env, stop_tree, wait_ready
 
 FORMAT_VERSION = 1
 PEER_TEMPLATE = "{exe} mock-server --host {host} --port {port} --ttft-ms {latency_ms} --itl-ms 0 --output-tokens 16"

@@ -1,5 +1,5 @@
 """`running_mock`: the mock backend in its own process on a free loopback port, for the harness and the
-integration tests, built on `bench.servers.serve` (pre-bound socket, readiness probe, tree teardown).
+integration tests, built on `bench.servers.process.serve` (pre-bound socket, readiness probe, tree teardown).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bench.mock.config import KEY_ENV, MockConfig
-from bench.servers import ServerProcess, python_argv, serve
+from bench.servers.process import ServerProcess, python_argv, serve
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # so `python -m bench` imports without an install
 

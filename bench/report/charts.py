@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from bench.report import charts_app, charts_timing
-from bench.report import runs as R
+from bench.results import runs as R
 from bench.report.chartkit import Chart, Colors, style
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.report import runs as R
+from bench.results import runs as R
 from bench.report.chartkit import Chart, Colors, barh_with_ci, figure, fmt_seconds, spans_decades, suptitle
-from bench.report.stats import bootstrap
+from bench.results.stats import bootstrap
 
 
 def _finish_pattern(end: np.ndarray) -> tuple[float, str]:

@@ -7,8 +7,8 @@ import math
 import re
 from typing import Any
 
-from bench.report import runs as R
-from bench.report.stats import bootstrap, ratio, reduction
+from bench.results import runs as R
+from bench.results.stats import bootstrap, ratio, reduction
 from bench.report.verdict import (
     ClaimRule,
     Verdict,

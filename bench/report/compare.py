@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.report.metrics import METRICS, Metric, grouped, series
-from bench.report.stats import Estimate, Significance, bootstrap, significance
+from bench.results.stats import Estimate, Significance, bootstrap, significance
 
 # A change smaller than this is not reported as one, however small its p-value: with tight repetitions a
 # 0.1% drift is "significant" and useless to the reader.

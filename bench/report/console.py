@@ -9,7 +9,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from bench.report import runs as R
+from bench.results import runs as R
 from bench.report.claims import evaluate_claims
 from bench.report.verdict import Verdict
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.report import runs as R
+from bench.results import runs as R
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.report.metrics import METRICS, grouped, series
-from bench.report.stats import STABILITY_LIMIT, median, unstable
+from bench.results.stats import STABILITY_LIMIT, median, unstable
 
 
 def stability_warnings(results: dict[str, Any]) -> list[str]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app_under_test.variants import parse_variant
-from bench.report import runs as R
-from bench.report.stats import Estimate, bootstrap
+from bench.results import runs as R
+from bench.results.stats import Estimate, bootstrap
 
 Status = Literal["reproduced", "partial", "not reproduced", "not measured"]
 STATUSES: tuple[Status, ...] = ("reproduced", "partial", "not reproduced", "not measured")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.servers import ServerProcess, python_argv, serve
+from bench.servers.process import ServerProcess, python_argv, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import load_results, runs_of
+from bench.results.schema import load_results, runs_of
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Short real Locust runs of every scenario against the stand-in app, through bench.loadgen.run_locust."""
+"""Short real Locust runs of every scenario against the stand-in app, through bench.run.locust_job.run_locust."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bench import loadgen
-from bench.loadgen import LocustJob, LocustResult, run_locust, summarize
-from bench.servers import ServerProcess
+from bench.run import locust_job as loadgen
+from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
+from bench.servers.process import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

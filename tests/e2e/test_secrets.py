@@ -24,11 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.cost import prompt_tokens
+from bench.run.cost import prompt_tokens
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.results import load_results
-from bench.servers import python_argv, serve
+from bench.results.schema import load_results
+from bench.servers.process import python_argv, serve
 from tests.support.locust_ui import running_locust
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.servers import ServerProcess
+from bench.servers.process import ServerProcess
 from tests.support.locust_ui import running_locust, template_args
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import localllm
+from bench.servers import localllm
 from bench.errors import UsageError
 
 

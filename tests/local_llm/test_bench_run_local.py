@@ -14,8 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from bench.localllm import ALIAS
-from bench.results import load_results
+from bench.servers.localllm import ALIAS
+from bench.results.schema import load_results
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.timeout(420)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +23,11 @@ USERS = 4
 
 
 def _model_servers_started_since(t0: float) -> list[int]:
-    """Model servers (`python -m bench.localllm`) started after t0 that are still running."""
+    """Model servers (`python -m bench.servers.localllm`) started after t0 that are still running."""
     found = []
     for proc in psutil.process_iter(["cmdline", "create_time"]):
         cmd = proc.info.get("cmdline") or []
-        if "bench.localllm" in cmd and (proc.info.get("create_time") or 0) >= t0:
+        if "bench.servers.localllm" in cmd and (proc.info.get("create_time") or 0) >= t0:
             found.append(proc.pid)
     return found
 

@@ -1,7 +1,7 @@
 """A tiny stand-in for the chat app's HTTP contract, for testing the load generator without the real app.
 
 Configured by environment variables (STANDIN_MODE=async|sync, STANDIN_LATENCY_S, STANDIN_CHUNKS,
-STANDIN_CHUNK_INTERVAL_S); run as `python -m tests.support.standin_app --fd N` (see bench.servers.serve).
+STANDIN_CHUNK_INTERVAL_S); run as `python -m tests.support.standin_app --fd N` (see bench.servers.process.serve).
 Message "fail-502" answers 502; "sleep=<s>" overrides the latency; on the stream, "cut" drops the
 connection after two tokens and "stream-error" sends an error event after one.
 """
@@ -89,7 +89,7 @@ def app_from_env() -> FastAPI:
 
 
 def main() -> None:
-    from bench.uvicorn_runner import run_uvicorn
+    from bench.servers.uvicorn_runner import run_uvicorn
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--fd", type=int, required=True)

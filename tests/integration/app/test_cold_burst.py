@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.appserver import running_app
+from bench.servers.app import running_app
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 
@@ -57,7 +57,7 @@ def test_cold_burst_constructions(slow_mock: MockServer, variant: str, expect_ma
 
 
 def test_workers_each_build_their_own_agent(slow_mock: MockServer) -> None:
-    from bench import appstats
+    from bench.servers import appstats
 
     with running_app("locked", slow_mock.api_base, workers=2) as app:
         with httpx.Client(timeout=30, headers={"Connection": "close"}) as client:

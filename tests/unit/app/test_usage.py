@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from app_under_test import usage
-from bench.cost import prompt_tokens
-from bench.execute import _usage
+from bench.run.cost import prompt_tokens
+from bench.run.execute import _usage
 from bench.mock.config import MockConfig
 from bench.mock.twin import MockTwin
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.backends import Backend, redact_url
-from bench.execute import client_timeout_s
-from bench.profiles import Step
-from bench.runconfig import RunConfig
+from bench.run.backends import Backend, redact_url
+from bench.run.execute import client_timeout_s
+from bench.run.profiles import Step
+from bench.run.config import RunConfig
 
 
 @pytest.mark.parametrize(("url", "expected"), [

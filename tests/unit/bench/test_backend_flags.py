@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench.backends import Backend
+from bench.run.backends import Backend
 from bench.cli import main
 from bench.commands.run import backend_spec
 from bench.errors import UsageError
@@ -26,12 +26,12 @@ SMALL = ["--profile", "quick", "--scenarios", "burst", "--variants", "async", "-
 @pytest.fixture
 def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """A refusal must come before the plan runs; if one does not, the test fails instead of calling out."""
-    import bench.orchestrator
+    import bench.run.orchestrator
 
     def refuse(*_: Any, **__: Any) -> dict[str, Any]:
         raise AssertionError("run_plan was called: the refusal came too late")
 
-    monkeypatch.setattr(bench.orchestrator, "run_plan", refuse)
+    monkeypatch.setattr(bench.run.orchestrator, "run_plan", refuse)
 
 
 def _one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -118,10 +118,10 @@ def _fake_run_plan(calls: list[dict[str, Any]]) -> Any:
 
 def test_yes_runs_and_results_record_the_estimate_and_the_usage(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import bench.orchestrator
+    import bench.run.orchestrator
 
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(bench.orchestrator, "run_plan", _fake_run_plan(calls))  # nothing is called upstream
+    monkeypatch.setattr(bench.run.orchestrator, "run_plan", _fake_run_plan(calls))  # nothing is called upstream
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     out = tmp_path / "out"
     assert main(["run", "--backend", "openai", *SMALL, "--budget", "0", "--yes", "--max-tokens", "20",
@@ -143,9 +143,9 @@ def test_yes_runs_and_results_record_the_estimate_and_the_usage(
 
 def test_a_mock_run_prints_no_estimate_but_records_one(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import bench.orchestrator
+    import bench.run.orchestrator
 
-    monkeypatch.setattr(bench.orchestrator, "run_plan", _fake_run_plan([]))
+    monkeypatch.setattr(bench.run.orchestrator, "run_plan", _fake_run_plan([]))
     assert main(["run", *SMALL, "--no-report", "--out", str(tmp_path)]) == 0
     assert "cost estimate" not in capsys.readouterr().err
     est = json.loads((tmp_path / "results.json").read_text())["cost"]["estimate"]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bench import cost
-from bench.cost import Estimate, Price, check_budget, estimate, is_guarded, load_prices, prompt_tokens
+from bench.run import cost
+from bench.run.cost import Estimate, Price, check_budget, estimate, is_guarded, load_prices, prompt_tokens
 from bench.errors import UsageError
-from bench.profiles import PROFILES, Profile, Step
+from bench.run.profiles import PROFILES, Profile, Step
 
 MSG = "Hello! Please answer in one sentence."
 PRICES = load_prices()

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bench import localllm
-from bench.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend, resolve_backend
+from bench.servers import localllm
+from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend, resolve_backend
 from bench.cli import main
 from bench.errors import UsageError
-from bench.orchestrator import _mock_only_note
-from bench.runconfig import RunConfig
+from bench.run.orchestrator import _mock_only_note
+from bench.run.config import RunConfig
 
 FAKE_PACKAGE = "fake_smollm2_for_tests"
 
@@ -140,7 +140,7 @@ def _flag(argv: list[str], name: str) -> str:
 
 def test_server_argv(gguf: Path) -> None:
     argv = localllm.server_argv(gguf, n_ctx=1024, n_threads=3, seed=7)
-    assert argv[1:3] == ["-m", "bench.localllm"]
+    assert argv[1:3] == ["-m", "bench.servers.localllm"]
     assert _flag(argv, "--model") == str(gguf)
     assert _flag(argv, "--model_alias") == LOCAL_MODEL == localllm.ALIAS
     assert _flag(argv, "--host") == "127.0.0.1"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app_under_test.variants import PRESETS, Variant, VariantError, parse_variant
-from bench.profiles import PROFILES
-from bench.runconfig import RunConfig, plan
-from bench.static import provider_lines
+from bench.run.profiles import PROFILES
+from bench.run.config import RunConfig, plan
+from bench.run.static import provider_lines
 
 
 def test_presets_and_overrides() -> None:

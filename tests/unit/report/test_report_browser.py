@@ -56,7 +56,7 @@ def test_the_seed_example_shows_every_claim_and_every_chart(tmp_path: Path) -> N
     from playwright.sync_api import sync_playwright
 
     from bench.report.charts import CHARTS
-    from bench.report.runs import profile_of
+    from bench.results.runs import profile_of
 
     results = json.loads((EXAMPLE / "results.json").read_text(encoding="utf-8"))
     assert profile_of(results) == "seed"

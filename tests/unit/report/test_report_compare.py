@@ -9,7 +9,7 @@ import pytest
 from bench.cli import main
 from bench.report import CompareRow, Comparison, compare_console, compare_results
 from bench.report.compare_render import compare_html
-from bench.results import write_results
+from bench.results.schema import write_results
 from tests.support.synthetic_results import scale_metric, synthetic_results
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bench.cli import main
 from bench.report import console_summary, render_report
-from bench.results import write_results
+from bench.results.schema import write_results
 from tests.support.synthetic_results import synthetic_results
 
 Rendered = tuple[dict[str, Any], dict[str, Path]]

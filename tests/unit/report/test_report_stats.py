@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from bench.report.stats import bootstrap, ratio, reduction, significance, unstable
+from bench.results.stats import bootstrap, ratio, reduction, significance, unstable
 
 
 def test_bootstrap_is_deterministic_and_brackets_the_median() -> None:

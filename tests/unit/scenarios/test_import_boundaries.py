@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PURE = ("bench.loadgen", "scenarios.registry", "scenarios.options", "scenarios.records", "scenarios.schedule",
+PURE = ("bench.run.locust_job", "scenarios.registry", "scenarios.options", "scenarios.records", "scenarios.schedule",
         "scenarios.sse", "scenarios.clock", "scenarios.runstate")
 
 

@@ -1,4 +1,4 @@
-"""bench.loadgen without running Locust: the job's command line, limits, and the records' summary."""
+"""bench.run.locust_job without running Locust: the job's command line, limits, and the records' summary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import UsageError
-from bench.loadgen import LocustJob, build_argv, load_records, summarize
+from bench.run.locust_job import LocustJob, build_argv, load_records, summarize
 
 
 def _rec(t_send: float, t_end: float, **kw: object) -> dict[str, object]:

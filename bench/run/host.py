@@ -61,6 +61,6 @@ def host_metadata() -> dict[str, Any]:
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
         "packages": _versions(),
-        "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
+        "git_commit": _git_commit(Path(__file__).resolve().parents[2]),
         "load_average_at_start": [round(x, 2) if x is not None else None for x in load],
     }

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from bench import appstats
-from bench.appserver import running_app
+from bench.servers import appstats
+from bench.servers.app import running_app
 from bench.mock.config import MockConfig
 from bench.mock.process import running_mock
 

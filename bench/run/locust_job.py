@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 
 from bench.errors import SetupError, choice_error
-from bench.servers import child_env, stop_tree
+from bench.servers.process import child_env, stop_tree
 from scenarios.options import to_argv
 from scenarios.records import FILE_GLOB, merge_files, read_jsonl
 from scenarios.registry import SCENARIOS, ScenarioSpec
 from scenarios.schedule import parse_steps, release_delay
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LOCUSTFILE = PROJECT_ROOT / "locustfile.py"
 HARD_LIMIT_EXIT_CODE = 3  # scenarios.completion: the in-Locust hard limit stopped the run
 STARTUP_GRACE_S = 30.0  # Locust's own start (imports, forking, workers connecting) and shutdown

@@ -16,17 +16,18 @@ from typing import Any
 
 import httpx
 
-from bench import appstats, probes
-from bench.appserver import running_app
-from bench.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
-from bench.execute import RunContext, execute
-from bench.host import host_metadata
+from bench.run import probes
+from bench.servers import appstats
+from bench.servers.app import running_app
+from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
+from bench.run.execute import RunContext, execute
+from bench.run.host import host_metadata
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
-from bench.results import new_results, write_results
-from bench.runconfig import RunConfig
-from bench.static import provider_call_ns, provider_lines
+from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.results.schema import new_results, write_results
+from bench.run.config import RunConfig
+from bench.run.static import provider_call_ns, provider_lines
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
 
@@ -88,7 +89,7 @@ def _backend_for_run(backend: Backend, config: RunConfig, log_dir: Path) -> Iter
     if backend.kind != "local-llm":
         yield backend
         return
-    from bench.localllm import running_local_llm
+    from bench.servers.localllm import running_local_llm
 
     with running_local_llm(backend.model_path, alias=backend.model or LOCAL_MODEL, log_dir=str(log_dir),
                            seed=config.seed) as server:

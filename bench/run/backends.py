@@ -89,7 +89,7 @@ def redact_url(url: str) -> str:
 
 def _local_llm(model: str | None, model_path: str | None) -> Backend:
     """Checks what the server needs now, so a missing install is one usage line before anything starts."""
-    from bench.localllm import find_gguf, require_server
+    from bench.servers.localllm import find_gguf, require_server
 
     require_server()
     gguf = find_gguf(model_path)

@@ -11,7 +11,7 @@ import httpx
 
 from app_under_test.variants import parse_variant
 from bench.errors import ServerStartError
-from bench.servers import ServerProcess, python_argv, serve
+from bench.servers.process import ServerProcess, python_argv, serve
 
 
 def app_env(variant: str, backend_url: str, *, api_key: str | None = None,

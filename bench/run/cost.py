@@ -4,7 +4,7 @@ Before a run `bench run` counts the upstream calls the plan makes (per step: bur
 steady runs rate x duration, closed-loop runs at most users x duration / latency, a real backend's latency
 assumed >= 100 ms; times the repetitions and variants, plus the warm-up requests), estimates their tokens (the
 prompt from the message the scenarios send, the output from the `max_tokens` cap or an assumption when there is
-none) and prices them with the table in bench/prices.toml (overridable with `--prices FILE`). It refuses to
+none) and prices them with the table in bench/run/prices.toml (overridable with `--prices FILE`). It refuses to
 start above `--budget` unless `--yes`. The SDK's retries are not counted.
 After the run, the usage the upstream itself reported (counted by the app, app_under_test/usage.py) is priced
 the same way. Both go into results.json as `cost.estimate` and `cost.actual`.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import SetupError, UsageError
-from bench.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 
 PRICES_PATH = Path(__file__).with_name("prices.toml")
 DEFAULT_BUDGET_USD = 1.00
@@ -99,7 +99,7 @@ def _prices(data: Mapping[str, Any], path: Path) -> dict[str, Price]:
 
 
 def load_prices(override: str | Path | None = None) -> PriceTable:
-    """bench/prices.toml, with the entries of `override` (TOML, or JSON by its .json suffix) replacing or
+    """bench/run/prices.toml, with the entries of `override` (TOML, or JSON by its .json suffix) replacing or
     adding to it model by model."""
     if not PRICES_PATH.exists():
         raise SetupError(f"the price table {PRICES_PATH} is missing from this install")

@@ -1,7 +1,7 @@
 """Run an ASGI app under uvicorn on a host/port or on an inherited listening socket (`--fd`).
 
 uvicorn's own `fd` option assumes a Unix socket; this takes a TCP socket from the parent instead
-(see bench.servers), and supports `--workers` through uvicorn's own Multiprocess supervisor.
+(see bench.servers.process), and supports `--workers` through uvicorn's own Multiprocess supervisor.
 """
 
 from __future__ import annotations

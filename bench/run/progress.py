@@ -10,8 +10,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench.orchestrator import estimate_s, plan_units
-from bench.profiles import Profile
+from bench.run.orchestrator import estimate_s, plan_units
+from bench.run.profiles import Profile
 
 
 class ProgressBar:
