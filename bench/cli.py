@@ -11,7 +11,7 @@ import importlib
 import sys
 from types import ModuleType
 
-from bench.errors import BenchError
+from bench.errors import BenchError, OneLineParser
 
 # name -> module; imported lazily so `bench mock` does not pay for pandas and matplotlib.
 COMMANDS: dict[str, str] = {
@@ -26,22 +26,14 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (no usage dump) and exits 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
-
-
 def _load(names: list[str]) -> dict[str, ModuleType]:
     return {name: importlib.import_module(COMMANDS[name]) for name in names}
 
 
 def build_parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
     """Every command name is a choice; only the commands in `mods` get their arguments (imports cost ~1 s)."""
-    parser = _Parser(prog="bench", description=__doc__.splitlines()[0] if __doc__ else None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = OneLineParser(prog="bench", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in COMMANDS:
         mod = mods.get(name)

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 
 class BenchError(Exception):
     exit_code = 1
@@ -33,3 +36,11 @@ class RegressionFound(BenchError):
 def choice_error(kind: str, given: str, valid: list[str] | tuple[str, ...]) -> UsageError:
     """One line naming the bad value and every valid one."""
     return UsageError(f"unknown {kind} {given!r}; valid: {', '.join(valid)}")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from app_under_test.variants import VariantError, parse_variant
-from bench.servers.app import running_app
 from bench.errors import UsageError
 from bench.mock.config import TIERS, MockConfig
 from bench.mock.process import MockServer, running_mock
+from bench.servers.app import running_app
 from bench.servers.process import ServerProcess
 from scenarios.options import DEFAULT_APP_VARIANT, Settings
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from app_under_test.variants import PRESETS
-from bench.run.backends import Backend, resolve_backend
 from bench.errors import UsageError
 from bench.mock.config import TIERS
+from bench.run.backends import Backend, resolve_backend
 from scenarios.registry import SCENARIOS
 from scenarios.schedule import parse_steps
 

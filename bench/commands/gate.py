@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import RegressionFound, SetupError, UsageError
 from bench.gate.baseline import DEFAULT_PATH, Baseline, build_baseline, load_baseline, write_baseline
 from bench.gate.plan import DEFAULT_REPEAT, GATE_PLANS, gate_profile, needs_of
-from bench.run.config import RunConfig, validate
+from bench.run.backends import add_backend_arguments, backend_from_args
+from bench.run.config import RunConfig, RunPlan, validate
 
 HELP = "CI regression gate: compare a run's gated metrics with the baseline (exit 0 pass, 1 regression, 2 error)"
 # A baseline is made once: 10 repetitions give the U test its power against 3 per gate run, and keep one
@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace, only: set[str] | None, out: Path) -> dict[str
           f"x {repeat}; output in {out}", file=sys.stderr)
     started = time.perf_counter()
     with ProgressBar(profile) as bar:
-        results = run_plan(config, profile, resolve_backend("mock"), out, progress=bar.advance)
+        results = run_plan(RunPlan(config, profile, resolve_backend("mock"), out), progress=bar.advance)
     print(f"bench gate: {len(results['runs'])} runs in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return results
 

@@ -9,13 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from bench.run import cost
-from bench.run.backends import Backend, resolve_backend
 from bench.errors import UsageError
+from bench.run import cost
+from bench.run.backends import Backend, add_backend_arguments, backend_from_args, backend_spec
+from bench.run.config import RunConfig, RunPlan, plan, validate
 from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile
-from bench.run.config import RunConfig, plan, validate
 
 HELP = "run the scenarios against the app's variants and write results.json, charts and the report"
 
@@ -53,41 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="write results.json only")
 
 
-def add_backend_arguments(parser: argparse.ArgumentParser, *, local_model: bool = False, note: str = "") -> None:
-    """--backend / --backend-url / --model, shared by `bench run`, `bench serve` and `bench gate`; with
-    `local_model`, also --model-path (only `bench run` starts a local model server)."""
-    parser.add_argument("--backend", help="mock (default: the embedded mock), openai (needs OPENAI_API_KEY), "
-                        + ("local-llm (a local model server the run starts), " if local_model else "")
-                        + "or an OpenAI-compatible base URL" + note)
-    parser.add_argument("--backend-url", metavar="URL",
-                        help="an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 (same as --backend URL)")
-    parser.add_argument("--model", help="model name sent upstream (default: gpt-4o-mini for openai, else the "
-                        "app's OPENAI_MODEL default)")
-    if local_model:
-        parser.add_argument("--model-path", metavar="FILE", help="--backend local-llm: the GGUF model file")
-
-
-def backend_spec(args: argparse.Namespace) -> str:
-    """The backend asked for: --backend-url, else --backend, else the mock. Both given must agree."""
-    url = getattr(args, "backend_url", None)
-    backend = getattr(args, "backend", None)
-    if url is None:
-        return backend or "mock"
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise UsageError(f"--backend-url needs an http(s):// base URL, got {url!r}")
-    if backend is not None and backend.rstrip("/") != url.rstrip("/"):
-        raise UsageError("give --backend or --backend-url, not both")
-    return url
-
-
-def backend_from_args(args: argparse.Namespace) -> Backend:
-    """Resolved at once, before anything starts: a missing OPENAI_API_KEY is one line, exit 2."""
-    model_path = getattr(args, "model_path", None)
-    extra = {"model_path": model_path} if model_path else {}  # only local-llm reads it
-    return resolve_backend(backend_spec(args), model=getattr(args, "model", None), **extra)
-
-
 def _out_dir(args: argparse.Namespace, label: str) -> Path:
     if args.out:
         return Path(args.out)
@@ -100,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile, variants=_csv(args.variants), scenarios=_csv(args.scenarios), users=args.users,
         latency_ms=args.latency, repeat=args.repeat, backend=backend_spec(args), model=args.model,
         processes=args.processes, seed=args.seed, label=args.label or args.profile, init_delay_ms=args.init_delay_ms,
+        max_tokens=args.max_tokens,
     ))
     backend = backend_from_args(args)
-    profile = _capped(plan(config), args.max_tokens)
+    profile = plan(config)
     if not profile.steps:
         raise UsageError("nothing to run: the filters leave no scenario of the profile")
     guard = _cost_guard(args, backend, profile)  # refuses here, before any server starts or any call is made
@@ -118,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     with ProgressBar(profile, serial_request_s(backend)) as bar:
         try:
-            results = run_plan(config, profile, backend, out, progress=bar.advance)
+            results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance)
         except KeyboardInterrupt:
             interrupted = True
             from bench.results.schema import load_results
@@ -134,16 +99,6 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         print(f"bench run: accounting mismatch in {len(bad)} run(s): {', '.join(bad[:5])}", file=sys.stderr)
     return 130 if interrupted else 0
-
-
-def _capped(profile: Profile, max_tokens: int | None) -> Profile:
-    """--max-tokens reaches every app as OPENAI_MAX_TOKENS, through each step's app environment."""
-    if max_tokens is None:
-        return profile
-    if max_tokens < 1:
-        raise UsageError("--max-tokens must be at least 1")
-    steps = tuple(replace(s, app_env={**s.app_env, "OPENAI_MAX_TOKENS": str(max_tokens)}) for s in profile.steps)
-    return replace(profile, steps=steps)
 
 
 def _max_tokens(profile: Profile, backend: Backend) -> int | None:

@@ -12,9 +12,8 @@ from contextlib import ExitStack
 
 from app_under_test.settings import SettingsError, load_settings
 from app_under_test.variants import VariantError, parse_variant
-from bench.run.backends import Backend
-from bench.commands.run import add_backend_arguments, backend_from_args
 from bench.errors import UsageError
+from bench.run.backends import Backend, add_backend_arguments, backend_from_args
 
 HELP = ("run one variant of the app under test (uvicorn), against the embedded mock backend, OpenAI "
         "(--backend openai) or an OpenAI-compatible server (--backend-url)")

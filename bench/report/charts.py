@@ -9,8 +9,8 @@ from functools import partial
 from typing import Any
 
 from bench.report import charts_app, charts_timing
-from bench.results import runs as R
 from bench.report.chartkit import Chart, Colors, style
+from bench.results import runs as R
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.results import runs as R
 from bench.report.chartkit import Chart, Colors, barh_with_ci, figure, fmt_seconds, spans_decades, suptitle
+from bench.results import runs as R
 from bench.results.stats import bootstrap
 
 

@@ -7,8 +7,6 @@ import math
 import re
 from typing import Any
 
-from bench.results import runs as R
-from bench.results.stats import bootstrap, ratio, reduction
 from bench.report.verdict import (
     ClaimRule,
     Verdict,
@@ -21,6 +19,8 @@ from bench.report.verdict import (
     secs,
     variant_runs,
 )
+from bench.results import runs as R
+from bench.results.stats import bootstrap, ratio, reduction
 
 C4_CLAIMED, C4_TOLERANCE, C4_FLOOR = 37.5, 0.25, 30.0
 MEMORY_TARGET = 0.80  # "about 90%" read as at least 80%

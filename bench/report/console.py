@@ -9,9 +9,9 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from bench.results import runs as R
 from bench.report.claims import evaluate_claims
 from bench.report.verdict import Verdict
+from bench.results import runs as R
 
 MARKS = {"reproduced": "+", "partial": "~", "not reproduced": "x", "not measured": "?"}
 

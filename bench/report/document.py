@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.results import runs as R
 from bench.report.chartkit import png_bytes
 from bench.report.charts import Skipped, build_charts
 from bench.report.claims import backend_label, evaluate_claims
 from bench.report.metrics import METRICS, grouped, series
 from bench.report.stability import run_problems, stability_warnings
-from bench.results.stats import bootstrap
 from bench.report.verdict import Verdict
+from bench.results import runs as R
+from bench.results.stats import bootstrap
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ report show) never contains it.
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -112,3 +113,41 @@ def resolve_backend(spec: str, *, model: str | None = None, model_path: str | No
     if parsed.scheme in ("http", "https") and parsed.netloc:
         return Backend("url", spec.rstrip("/"), model=model, api_key=os.environ.get("OPENAI_API_KEY") or None)
     raise UsageError(f"unknown backend {spec!r}; valid: mock, openai, local-llm, or an http(s):// base URL")
+
+
+# The flags that choose a backend, shared by `bench run`, `bench serve` and `bench gate`.
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser, *, local_model: bool = False, note: str = "") -> None:
+    """--backend / --backend-url / --model, shared by `bench run`, `bench serve` and `bench gate`; with
+    `local_model`, also --model-path (only `bench run` starts a local model server)."""
+    parser.add_argument("--backend", help="mock (default: the embedded mock), openai (needs OPENAI_API_KEY), "
+                        + ("local-llm (a local model server the run starts), " if local_model else "")
+                        + "or an OpenAI-compatible base URL" + note)
+    parser.add_argument("--backend-url", metavar="URL",
+                        help="an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 (same as --backend URL)")
+    parser.add_argument("--model", help="model name sent upstream (default: gpt-4o-mini for openai, else the "
+                        "app's OPENAI_MODEL default)")
+    if local_model:
+        parser.add_argument("--model-path", metavar="FILE", help="--backend local-llm: the GGUF model file")
+
+
+def backend_spec(args: argparse.Namespace) -> str:
+    """The backend asked for: --backend-url, else --backend, else the mock. Both given must agree."""
+    url = getattr(args, "backend_url", None)
+    backend = getattr(args, "backend", None)
+    if url is None:
+        return backend or "mock"
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"--backend-url needs an http(s):// base URL, got {url!r}")
+    if backend is not None and backend.rstrip("/") != url.rstrip("/"):
+        raise UsageError("give --backend or --backend-url, not both")
+    return url
+
+
+def backend_from_args(args: argparse.Namespace) -> Backend:
+    """Resolved at once, before anything starts: a missing OPENAI_API_KEY is one line, exit 2."""
+    model_path = getattr(args, "model_path", None)
+    extra = {"model_path": model_path} if model_path else {}  # only local-llm reads it
+    return resolve_backend(backend_spec(args), model=getattr(args, "model", None), **extra)

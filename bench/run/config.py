@@ -1,13 +1,18 @@
-"""RunConfig: the one frozen object `bench run` builds from its flags and passes down."""
+"""RunConfig, the frozen object `bench run` and `bench gate` build from their flags, and RunPlan, the one
+object the pipeline's entry point (`bench.run.orchestrator.run_plan`) takes: config, steps, backend, output."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError, choice_error
 from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile, Step
+
+if TYPE_CHECKING:
+    from bench.run.backends import Backend
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class RunConfig:
     out_dir: str = ""
     label: str = ""
     init_delay_ms: float = 0.0
+    max_tokens: int | None = None  # OPENAI_MAX_TOKENS for every app: caps each upstream answer
 
     def to_dict(self) -> dict[str, Any]:
         from bench.run.backends import redact_url
@@ -52,7 +58,18 @@ def validate(config: RunConfig) -> RunConfig:
         raise UsageError("--latency must be between 0 and 600000 ms")
     if config.processes < 1:
         raise UsageError("--processes must be at least 1")
+    if config.max_tokens is not None and config.max_tokens < 1:
+        raise UsageError("--max-tokens must be at least 1")
     return config
+
+
+def _app_env(config: RunConfig) -> dict[str, str]:
+    env = {}
+    if config.init_delay_ms:
+        env["APP_AGENT_INIT_DELAY_MS"] = str(config.init_delay_ms)
+    if config.max_tokens is not None:
+        env["OPENAI_MAX_TOKENS"] = str(config.max_tokens)
+    return env
 
 
 def plan(config: RunConfig) -> Profile:
@@ -81,8 +98,8 @@ def plan(config: RunConfig) -> Profile:
             changes["users"] = config.users
         if config.latency_ms is not None:
             changes["latency_ms"] = config.latency_ms
-        if config.init_delay_ms:
-            changes["app_env"] = {**step.app_env, "APP_AGENT_INIT_DELAY_MS": str(config.init_delay_ms)}
+        if app_env := _app_env(config):  # the app-setting flags reach every app through its step's environment
+            changes["app_env"] = {**step.app_env, **app_env}
         steps.append(replace(step, **changes))
     # A scenario the profile lacks but the user named runs with defaults on the given variants.
     for name in config.scenarios:
@@ -91,5 +108,16 @@ def plan(config: RunConfig) -> Profile:
                               users=config.users or (10 if name == "concurrency" else 50),
                               latency_ms=config.latency_ms if config.latency_ms is not None else 1000.0,
                               duration_s=10.0, rate=20.0, workers=4 if name == "workers" else 1,
-                              steps=(1, 10, 50, 100) if name == "sweep" else ()))
+                              steps=(1, 10, 50, 100) if name == "sweep" else (), app_env=_app_env(config)))
     return replace(profile, steps=tuple(steps), repeat=config.repeat or profile.repeat)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What `run_plan` runs: the config as asked (recorded in results.json), the steps it resolved to (filters,
+    overrides and app settings applied), the backend, and the output directory."""
+
+    config: RunConfig
+    profile: Profile
+    backend: Backend
+    out_dir: Path

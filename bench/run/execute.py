@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from app_under_test.variants import parse_variant
-from bench.servers import appstats
-from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
 from bench.mock.process import MockServer
+from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
-from bench.servers.sampler import TreeSampler
+from bench.servers import appstats
 from bench.servers.process import ServerProcess
+from bench.servers.sampler import TreeSampler
 
 # bench scenario -> the Locust scenario that drives it
 LOCUST_SCENARIO = {"burst": "burst", "cold-burst": "cold-burst", "sweep": "burst", "steady": "steady",

@@ -16,18 +16,18 @@ from typing import Any
 
 import httpx
 
-from bench.run import probes
-from bench.servers import appstats
-from bench.servers.app import running_app
-from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
-from bench.run.execute import RunContext, execute
-from bench.run.host import host_metadata
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 from bench.results.schema import new_results, write_results
-from bench.run.config import RunConfig
+from bench.run import probes
+from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
+from bench.run.config import RunConfig, RunPlan
+from bench.run.execute import RunContext, execute
+from bench.run.host import host_metadata
+from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 from bench.run.static import provider_call_ns, provider_lines
+from bench.servers import appstats
+from bench.servers.app import running_app
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
 
@@ -131,8 +131,10 @@ def _warm_up(url: str, step: Step, workers: int) -> None:
             sent += workers
 
 
-def run_plan(config: RunConfig, profile: Profile, backend: Backend, out_dir: Path,
-             progress: Progress | None = None) -> dict[str, Any]:
+def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
+    """The pipeline's one entry point (`bench run` and `bench gate`): every step of the plan, results.json
+    written after each run, the servers stopped whatever happens."""
+    config, profile, backend, out_dir = plan.config, plan.profile, plan.backend, plan.out_dir
     note = _mock_only_note(backend, config)
     results = new_results(label=config.label or config.profile, config=config.to_dict() | {
         "plan": [{"scenario": s.scenario, "variants": list(s.variants), "claims": list(s.claims), **s.params()}

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from bench.servers import appstats
-from bench.servers.app import running_app
 from bench.mock.config import MockConfig
 from bench.mock.process import running_mock
+from bench.servers import appstats
+from bench.servers.app import running_app
 
 # Distinct from the defaults, so seeing them proves the file was read.
 DOTENV = {"OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND": "7.5", "OPENAI_MAX_RETRIES": "3", "LOG_LEVEL": "INFO",

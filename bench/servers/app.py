@@ -13,6 +13,9 @@ from app_under_test.variants import parse_variant
 from bench.errors import ServerStartError
 from bench.servers.process import ServerProcess, python_argv, serve
 
+APP_FACTORY = "app_under_test.app:app_from_env"  # each uvicorn worker builds the app from APP_VARIANT etc.
+APP_CHECK = "app_under_test.__main__:check_settings"
+
 
 def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
             extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -61,7 +64,8 @@ def running_app(
     cwd: str | None = None,
 ) -> Iterator[ServerProcess]:
     parse_variant(variant)  # a bad name fails here, in one line, not in the child
-    argv = python_argv("app_under_test", "--variant", variant, "--host", host, "--workers", str(workers))
+    argv = python_argv("bench.servers.uvicorn_runner", APP_FACTORY, "--factory", "--check", APP_CHECK,
+                       "--workers", str(workers))
     with serve(f"app-{variant.replace(':', '_').replace(',', '_').replace('=', '-')}", argv,
                probe_path="/healthz", env=app_env(variant, backend_url, api_key=api_key, extra=env),
                host=host, deadline_s=deadline_s, log_dir=log_dir, cwd=cwd) as server:

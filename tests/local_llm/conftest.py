@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.servers import localllm
 from bench.errors import UsageError
+from bench.servers import localllm
 
 
 def unavailable_reason() -> str | None:

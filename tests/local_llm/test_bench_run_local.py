@@ -14,8 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from bench.servers.localllm import ALIAS
 from bench.results.schema import load_results
+from bench.servers.localllm import ALIAS
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.timeout(420)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import httpx
 import psutil
 import pytest
 
+from bench.run.backends import Backend
 from bench.servers import localllm
 from bench.servers.app import running_app
-from bench.run.backends import Backend
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.timeout(180)]
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.servers.app import running_app
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
+from bench.servers.app import running_app
 
 pytestmark = pytest.mark.integration
 BURST = 50

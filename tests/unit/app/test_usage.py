@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from app_under_test import usage
-from bench.run.cost import prompt_tokens
-from bench.run.execute import _usage
 from bench.mock.config import MockConfig
 from bench.mock.twin import MockTwin
+from bench.run.cost import prompt_tokens
+from bench.run.execute import _usage
 
 pytestmark = pytest.mark.anyio
 MESSAGE = "How many tokens is this?"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench.run.backends import Backend, redact_url
+from bench.run.config import RunConfig
 from bench.run.execute import client_timeout_s
 from bench.run.profiles import Step
-from bench.run.config import RunConfig
 
 
 @pytest.mark.parametrize(("url", "expected"), [

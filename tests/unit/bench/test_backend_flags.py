@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from bench.run.backends import Backend
 from bench.cli import main
-from bench.commands.run import backend_spec
 from bench.errors import UsageError
+from bench.run.backends import Backend, backend_spec
 
 FAKE_KEY = "sk-test-FLAGCANARY-0123456789abcdef"
 SMALL = ["--profile", "quick", "--scenarios", "burst", "--variants", "async", "--users", "5", "--repeat", "1"]
@@ -106,7 +105,8 @@ def test_bad_cost_flags_are_one_line(capsys: pytest.CaptureFixture[str], no_run:
 
 
 def _fake_run_plan(calls: list[dict[str, Any]]) -> Any:
-    def run_plan(config: Any, profile: Any, backend: Backend, out: Path, progress: Any = None) -> dict[str, Any]:
+    def run_plan(plan: Any, progress: Any = None) -> dict[str, Any]:
+        profile, backend, out = plan.profile, plan.backend, plan.out_dir
         calls.append({"backend": backend, "app_env": [s.app_env for s in profile.steps]})
         usage = {"input_tokens": 60, "output_tokens": 100, "calls": 5, "unreported": 0}
         results = {"schema_version": 1, "config": {}, "host": {}, "backend": backend.describe(),

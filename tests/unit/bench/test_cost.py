@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bench.errors import UsageError
 from bench.run import cost
 from bench.run.cost import Estimate, Price, check_budget, estimate, is_guarded, load_prices, prompt_tokens
-from bench.errors import UsageError
 from bench.run.profiles import PROFILES, Profile, Step
 
 MSG = "Hello! Please answer in one sentence."

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bench.servers import localllm
-from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend, resolve_backend
 from bench.cli import main
 from bench.errors import UsageError
-from bench.run.orchestrator import _mock_only_note
+from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend, resolve_backend
 from bench.run.config import RunConfig
+from bench.run.orchestrator import _mock_only_note
+from bench.servers import localllm
 
 FAKE_PACKAGE = "fake_smollm2_for_tests"
 

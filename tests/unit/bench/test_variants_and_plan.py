@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app_under_test.variants import PRESETS, Variant, VariantError, parse_variant
-from bench.run.profiles import PROFILES
 from bench.run.config import RunConfig, plan
+from bench.run.profiles import PROFILES
 from bench.run.static import provider_lines
 
 
