@@ -17,8 +17,7 @@ from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError
 from bench.mock.config import TIERS, MockConfig
 from bench.mock.process import MockServer, running_mock
-from bench.servers.app import running_app
-from bench.servers.process import ServerProcess
+from bench.servers.app import AppServer, running_app
 from scenarios.options import DEFAULT_APP_VARIANT, Settings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ class EmbeddedStack:
     def __init__(self, log_dir: str | None = None) -> None:
         self.log_dir = log_dir
         self.config: StackConfig | None = None
-        self.app: ServerProcess | None = None
+        self.app: AppServer | None = None
         self.mock: MockServer | None = None
         self.own_urls: set[str] = set()
         self._stack = contextlib.ExitStack()
@@ -109,7 +108,7 @@ class EmbeddedStack:
         procs += [self.mock.process.proc] if self.mock else []
         return bool(procs) and all(p.poll() is None for p in procs)
 
-    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[ServerProcess, bool]:
+    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[AppServer, bool]:
         """The running app for `config`, started (or restarted) if needed; returns (app, started_now)."""
         with self._lock:
             if self.app is not None and not fresh and config == self.config and self.alive():

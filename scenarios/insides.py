@@ -168,7 +168,7 @@ class Insides:
         if app is None:
             return None
         total = 0
-        for proc in app.tree():
+        for proc in app.process.tree():
             try:
                 total += proc.memory_info().rss
             except psutil.Error:

@@ -14,8 +14,7 @@ from app_under_test.variants import parse_variant
 from bench.mock.process import MockServer
 from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
-from bench.servers import appstats
-from bench.servers.process import ServerProcess
+from bench.servers.app import AppServer
 from bench.servers.sampler import TreeSampler
 
 # bench scenario -> the Locust scenario that drives it
@@ -29,7 +28,7 @@ class RunContext:
     variant: str
     repetition: int
     users: int
-    app: ServerProcess
+    app: AppServer
     mock: MockServer | None
     out_dir: Path  # this run's directory
     results_dir: Path  # the results.json directory, for relative file paths
@@ -167,8 +166,8 @@ def _requests_by_worker(before: list[dict[str, Any]], after: list[dict[str, Any]
 def execute(ctx: RunContext) -> dict[str, Any]:
     """Run one repetition and return its results entry (the app and mock stay up; the caller owns them)."""
     workers = ctx.step.workers
-    appstats.reset_window(ctx.app.url, workers)
-    app_before = appstats.per_worker(ctx.app.url, workers)
+    ctx.app.reset()
+    app_before = ctx.app.per_worker()
     mock_before = ctx.mock.stats() if ctx.mock else None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
@@ -179,7 +178,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         process = sampler.stop()
     wall_s = time.perf_counter() - t0
     measure = ctx.step.scenario == "concurrency"
-    app_after = appstats.per_worker(ctx.app.url, workers, measure=measure)
+    app_after = ctx.app.per_worker(measure=measure)
     mock_after = ctx.mock.stats() if ctx.mock else None
     recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
     summary = summarize(res.records)
@@ -198,7 +197,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "requests_by_worker": _requests_by_worker(app_before, app_after) if workers > 1 else None,
     }
     if parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
-        app["agent_cache"] = appstats.agent_cache(ctx.app.url)
+        app["agent_cache"] = ctx.app.agent_cache()
     warnings = []
     if workers > 1 and len(app_after) < workers:
         warnings.append(f"only {len(app_after)} of {workers} workers answered the stats poll")

@@ -26,8 +26,7 @@ from bench.run.execute import RunContext, execute
 from bench.run.host import host_metadata
 from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
 from bench.run.static import provider_call_ns, provider_lines
-from bench.servers import appstats
-from bench.servers.app import running_app
+from bench.servers.app import AppServer, running_app
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
 
@@ -114,16 +113,17 @@ def _describe(backend: Backend, note: str | None) -> dict[str, Any]:
 
 
 
-def _warm_up(url: str, step: Step, workers: int) -> None:
+def _warm_up(app: AppServer, step: Step) -> None:
     """Build the singleton and open pools before a warm measurement. With several workers, new connections land
     on whichever worker accepts first: keep sending until every worker has built its agent (bounded)."""
+    url, workers = app.url, app.workers
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
     with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
         for _ in range(max(1, workers) * WARM_UP_PER_WORKER):
             client.post(url + "/api/chat", json={"message": WARM_UP_MESSAGE})
         sent = WARM_UP_PER_WORKER * workers
         while workers > 1 and sent < WARM_UP_LIMIT:
-            stats = appstats.per_worker(url, workers, deadline_s=5.0)
+            stats = app.per_worker(deadline_s=5.0)
             if len(stats) == workers and all(int(s.get("constructions") or 0) >= 1 for s in stats):
                 return
             for _ in range(workers):
@@ -178,7 +178,7 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                 variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key)
             with app_cm or contextlib.nullcontext() as warm_app:
                 if warm_app is not None:
-                    _warm_up(warm_app.url, step, step.workers)
+                    _warm_up(warm_app, step)
                 for users in (step.steps or (step.users,)):
                     reps = step.repetitions(profile.repeat)
                     for rep in range(reps):

@@ -11,7 +11,6 @@ import httpx
 
 from bench.mock.config import MockConfig
 from bench.mock.process import running_mock
-from bench.servers import appstats
 from bench.servers.app import running_app
 
 # Distinct from the defaults, so seeing them proves the file was read.
@@ -26,7 +25,7 @@ def settings_echo(log_dir: Path) -> dict[str, Any]:
         # The app is told nothing but its variant and where the (unused) backend is; the rest must come from .env.
         with running_app("lru_cache", "http://127.0.0.1:9/v1", log_dir=str(log_dir), cwd=tmp,
                          env={"LOG_LEVEL": ""}) as app:
-            seen = appstats.stats(app.url)["settings"]
+            seen = app.stats()["settings"]
     got = {k: seen.get(k) for k in DOTENV}
     ok = all(str(got[k]).upper() == v.upper() or _num_eq(got[k], v) for k, v in DOTENV.items())
     return {"sent": DOTENV, "seen": got, "ok": ok, "how": "a .env file in the app's working directory"}

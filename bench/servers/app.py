@@ -1,4 +1,6 @@
-"""The app under test as a child server: one variant, its settings passed through a whitelisted environment."""
+"""The app under test as a child server (`AppServer`, shaped like `MockServer`): one variant, its settings passed
+through a whitelisted environment, and its debug endpoints read per worker process: stats, the seed's
+agent-cache view, measurement-window resets."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -32,6 +36,50 @@ def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
     env.update(extra or {})
     # An empty value means "leave it unset", so the app falls back to its .env file or default.
     return {k: v for k, v in env.items() if v != ""}
+
+
+@dataclass
+class AppServer:
+    """A running app. `per_worker()` and `reset()` reach every uvicorn worker process (new connections land on
+    whichever worker accepts first, so they poll until each pid has answered)."""
+
+    process: ServerProcess
+    variant: str
+    workers: int = 1
+    worker_pids: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def port(self) -> int:
+        return self.process.port
+
+    @property
+    def proc(self) -> Any:
+        return self.process.proc
+
+    def stats(self, *, measure: bool = False, collect: bool = False, timeout: float = 30.0) -> dict[str, Any]:
+        """`GET /api/debug/stats` from whichever worker answers."""
+        return _stats(self.url, measure=measure, collect=collect, timeout=timeout)
+
+    def per_worker(self, *, measure: bool = False, deadline_s: float = 20.0,
+                   collect: bool = False) -> list[dict[str, Any]]:
+        """One stats dict per worker pid (short if the deadline passed first: the caller says so)."""
+        return _per_worker(self.url, self.workers, measure=measure, deadline_s=deadline_s, collect=collect)
+
+    def reset(self) -> None:
+        """New peak window for loop lag, in-flight and live instances, on every worker."""
+        _reset_window(self.url, self.workers)
+
+    def agent_cache(self) -> dict[str, Any]:
+        """The seed's `GET /api/debug/agent-cache`."""
+        return _agent_cache(self.url)
 
 
 def wait_workers(server: ServerProcess, workers: int, deadline_s: float = 60.0) -> list[int]:
@@ -62,13 +110,54 @@ def running_app(
     log_dir: str | None = None,
     deadline_s: float = 90.0,
     cwd: str | None = None,
-) -> Iterator[ServerProcess]:
+) -> Iterator[AppServer]:
     parse_variant(variant)  # a bad name fails here, in one line, not in the child
     argv = python_argv("bench.servers.uvicorn_runner", APP_FACTORY, "--factory", "--check", APP_CHECK,
                        "--workers", str(workers))
     with serve(f"app-{variant.replace(':', '_').replace(',', '_').replace('=', '-')}", argv,
                probe_path="/healthz", env=app_env(variant, backend_url, api_key=api_key, extra=env),
                host=host, deadline_s=deadline_s, log_dir=log_dir, cwd=cwd) as server:
-        if workers > 1:
-            server.extra["worker_pids"] = wait_workers(server, workers, deadline_s)
-        yield server
+        pids = wait_workers(server, workers, deadline_s) if workers > 1 else [server.pid]
+        yield AppServer(server, variant, workers, pids)
+
+
+# The debug endpoints, over HTTP.
+
+def _stats(url: str, *, measure: bool = False, collect: bool = False, timeout: float = 30.0) -> dict[str, Any]:
+    params = {"measure": str(measure).lower(), "collect": str(collect).lower()}
+    resp = httpx.get(url + "/api/debug/stats", params=params, timeout=timeout)
+    resp.raise_for_status()
+    return dict(resp.json())
+
+
+def _per_worker(url: str, workers: int, *, measure: bool = False, deadline_s: float = 20.0,
+               collect: bool = False) -> list[dict[str, Any]]:
+    """One stats dict per worker pid. New connections land on whichever worker accepts first, so poll
+    until every worker has answered (or the deadline passes: then the list is short, and the caller says so)."""
+    found: dict[int, dict[str, Any]] = {}
+    end = time.monotonic() + deadline_s
+    with httpx.Client(timeout=30.0, headers={"Connection": "close"}) as client:
+        while len(found) < workers and time.monotonic() < end:
+            params = {"measure": str(measure).lower(), "collect": str(collect).lower()}
+            resp = client.get(url + "/api/debug/stats", params=params)
+            resp.raise_for_status()
+            data = resp.json()
+            found.setdefault(int(data["pid"]), data)
+    return [found[pid] for pid in sorted(found)]
+
+
+def _reset_window(url: str, workers: int = 1) -> None:
+    """New peak window for loop lag, in-flight and live instances, on every worker."""
+    seen: set[int] = set()
+    end = time.monotonic() + 10.0
+    with httpx.Client(timeout=10.0, headers={"Connection": "close"}) as client:
+        while len(seen) < workers and time.monotonic() < end:
+            resp = client.post(url + "/api/debug/stats/reset")
+            resp.raise_for_status()
+            seen.add(int(resp.json()["pid"]))
+
+
+def _agent_cache(url: str) -> dict[str, Any]:
+    resp = httpx.get(url + "/api/debug/agent-cache", timeout=10.0)
+    resp.raise_for_status()
+    return dict(resp.json())

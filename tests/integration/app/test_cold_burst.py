@@ -57,13 +57,12 @@ def test_cold_burst_constructions(slow_mock: MockServer, variant: str, expect_ma
 
 
 def test_workers_each_build_their_own_agent(slow_mock: MockServer) -> None:
-    from bench.servers import appstats
 
     with running_app("locked", slow_mock.api_base, workers=2) as app:
         with httpx.Client(timeout=30, headers={"Connection": "close"}) as client:
             for _ in range(20):
                 assert client.post(app.url + "/api/chat", json={"message": "hi"}).status_code == 200
-        per_worker = appstats.per_worker(app.url, 2)
-    assert sorted(s["pid"] for s in per_worker) == sorted(app.extra["worker_pids"])
+        per_worker = app.per_worker()
+    assert sorted(s["pid"] for s in per_worker) == sorted(app.worker_pids)
     assert [s["constructions"] for s in per_worker if s["requests_total"]] == [1] * sum(
         1 for s in per_worker if s["requests_total"])
