@@ -25,11 +25,12 @@ class ScenarioSpec:
     one_user_per_process: bool = False  # steady: one arrival driver per Locust process, -u is ignored
     fresh_server: bool = False  # the orchestrator restarts the app before each repetition
     endpoint: str = "chat"  # "chat" or "stream"
+    one_request_per_user: bool = False  # a burst: each user sends one request, then reports done
 
     def expected_requests(self, *, users: int, rate: float, duration_s: float, max_arrivals: int = 0
                           ) -> int | None:
         """Requests the run must account for, when fixed in advance (burst: one per user)."""
-        if self.name in ("burst", "cold-burst"):
+        if self.one_request_per_user:
             return users
         if self.one_user_per_process:
             return arrival_count(rate, duration_s, max_arrivals)
@@ -46,15 +47,16 @@ SCENARIOS: dict[str, ScenarioSpec] = {
     spec.name: spec
     for spec in (
         ScenarioSpec("burst", "N users each send one request, released together; makespan = last end - "
-                     "first send", "scenarios.burst:BurstUser", users=50),
+                     "first send", "scenarios.burst:BurstUser", users=50, one_request_per_user=True),
         ScenarioSpec("cold-burst", "burst against a freshly started server (instances constructed)",
-                     "scenarios.burst:BurstUser", users=50, fresh_server=True),
+                     "scenarios.burst:BurstUser", users=50, fresh_server=True, one_request_per_user=True),
         ScenarioSpec("steady", "open-loop constant arrival rate for T seconds; arrivals never wait for "
                      "responses", "scenarios.arrival:ArrivalDriver", users=1, timed=True,
                      one_user_per_process=True),
         ScenarioSpec("concurrency", "C users in a closed loop for T seconds", "scenarios.users:ClosedLoopUser",
                      users=10, timed=True),
-        ScenarioSpec("sweep", "closed-loop steps of concurrency (1, 10, 50, ...), each for a fixed time",
+        # Not bench's `sweep` (bursts at rising N, bench.run.scenario_facts): a closed loop held at each step.
+        ScenarioSpec("concurrency-steps", "closed-loop steps of concurrency (1, 10, 50, ...), each for a fixed time",
                      "scenarios.users:SweepUser", shape_class="scenarios.shapes:SweepShape", users=1,
                      timed=True, self_ending=False),
         ScenarioSpec("stream", "C users in a closed loop on the SSE endpoint: time to first token and gaps",

@@ -14,7 +14,8 @@ from bench.errors import UsageError
 from bench.run import cost
 from bench.run.backends import Backend, add_backend_arguments, backend_from_args, backend_spec
 from bench.run.config import RunConfig, RunPlan, plan, validate
-from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile
+from bench.run.profiles import PROFILES, Profile
+from bench.run.scenario_facts import SCENARIO_NAMES
 
 HELP = "run the scenarios against the app's variants and write results.json, charts and the report"
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError, choice_error
-from bench.run.profiles import PROFILES, SCENARIO_NAMES, Profile, Step
+from bench.run.profiles import PROFILES, Profile, Step
+from bench.run.scenario_facts import DEFAULT_DURATION_S, SCENARIO_NAMES, facts
 
 if TYPE_CHECKING:
     from bench.run.backends import Backend
@@ -94,7 +95,7 @@ def plan(config: RunConfig) -> Profile:
         changes: dict[str, Any] = {"variants": variants}
         if config.repeat is not None:  # an explicit --repeat applies to every step
             changes["repeat"] = None
-        if config.users is not None and step.scenario in ("burst", "cold-burst", "concurrency"):
+        if config.users is not None and facts(step.scenario).takes_users:
             changes["users"] = config.users
         if config.latency_ms is not None:
             changes["latency_ms"] = config.latency_ms
@@ -104,11 +105,11 @@ def plan(config: RunConfig) -> Profile:
     # A scenario the profile lacks but the user named runs with defaults on the given variants.
     for name in config.scenarios:
         if not any(s.scenario == name for s in steps):
-            steps.append(Step(name, tuple(config.variants) or ("sync", "async"), (),
-                              users=config.users or (10 if name == "concurrency" else 50),
+            f = facts(name)
+            steps.append(Step(name, tuple(config.variants) or ("sync", "async"), (), users=config.users or f.users,
                               latency_ms=config.latency_ms if config.latency_ms is not None else 1000.0,
-                              duration_s=10.0, rate=20.0, workers=4 if name == "workers" else 1,
-                              steps=(1, 10, 50, 100) if name == "sweep" else (), app_env=_app_env(config)))
+                              duration_s=DEFAULT_DURATION_S, rate=20.0, workers=f.workers, steps=f.by_n,
+                              app_env=_app_env(config)))
     return replace(profile, steps=tuple(steps), repeat=config.repeat or profile.repeat)
 
 

@@ -13,7 +13,6 @@ the same way. Both go into results.json as `cost.estimate` and `cost.actual`.
 from __future__ import annotations
 
 import json
-import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -23,6 +22,7 @@ from typing import Any
 
 from bench.errors import SetupError, UsageError
 from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.run.scenario_facts import facts
 
 PRICES_PATH = Path(__file__).with_name("prices.toml")
 DEFAULT_BUDGET_USD = 1.00
@@ -33,9 +33,6 @@ ASSUMED_OUTPUT_TOKENS = 256
 # latency (each call takes at least that), floored so that 0 ms stays finite.
 REAL_MIN_LATENCY_S = 0.1
 MOCK_MIN_LATENCY_S = 0.001
-COLD_SCENARIOS = ("cold-burst",)
-BURST_SCENARIOS = ("burst", "cold-burst", "sweep")  # one request per user (a sweep: per step of users)
-ARRIVAL_SCENARIOS = ("steady", "workers")  # open loop: rate x duration
 # A dated snapshot of a priced model: gpt-4o-mini-2024-07-18, gpt-3.5-turbo-0125.
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 
@@ -121,22 +118,18 @@ def prompt_tokens(message: str) -> int:
 
 def calls_per_repetition(step: Step, users: int, *, real_backend: bool = True) -> int:
     """Upstream calls one repetition makes at `users` (for closed loops an upper bound), without retries."""
-    duration = step.duration_s or 10.0  # bench/execute.py's defaults for Locust
-    if step.scenario in BURST_SCENARIOS:
-        return users
-    if step.scenario in ARRIVAL_SCENARIOS:
-        from scenarios.schedule import arrival_count
-
-        return arrival_count(step.rate or 10.0, duration, 0)
+    scenario = facts(step.scenario)
+    if (fixed := scenario.requests(step, users)) is not None:
+        return fixed
     # concurrency, stream: each user in a closed loop, one request per answer, until the duration ends.
     latency = REAL_MIN_LATENCY_S if real_backend else max(step.latency_ms / 1000, MOCK_MIN_LATENCY_S)
-    return users * math.ceil(duration / latency)
+    return scenario.closed_loop_bound(step, users, latency)
 
 
 def warm_up_calls(step: Step) -> int:
     """bench/orchestrator.py's _warm_up before a warm step: a few requests, or with several workers up to its
     limit (it sends until every worker has built its agent)."""
-    if step.scenario in COLD_SCENARIOS:
+    if facts(step.scenario).fresh_app:
         return 0
     return WARM_UP_PER_WORKER if step.workers <= 1 else WARM_UP_LIMIT
 

@@ -14,12 +14,9 @@ from app_under_test.variants import parse_variant
 from bench.mock.process import MockServer
 from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
+from bench.run.scenario_facts import facts
 from bench.servers.app import AppServer
 from bench.servers.sampler import TreeSampler
-
-# bench scenario -> the Locust scenario that drives it
-LOCUST_SCENARIO = {"burst": "burst", "cold-burst": "cold-burst", "sweep": "burst", "steady": "steady",
-                   "workers": "steady", "concurrency": "concurrency", "stream": "stream"}
 
 
 @dataclass(frozen=True)
@@ -36,23 +33,13 @@ class RunContext:
     serial_s: float | None = None  # a backend that answers one request at a time: its slowest request (s)
 
 
-def client_timeout_s(step: Step, users: int, serial_s: float | None = None) -> float:
-    # A blocking variant serves a burst one request at a time: the last waits users x latency.
-    timeout = max(60.0, users * step.latency_ms / 1000 * 1.5 + 30.0)
-    if serial_s:
-        # A backend that serializes makes every variant wait for the whole queue ahead of it.
-        queued = max(users, step.rate * step.duration_s) if step.scenario in ("steady", "workers") else users
-        timeout = max(timeout, queued * serial_s * 3 + 60.0)
-    return timeout
-
-
 def _job(ctx: RunContext) -> LocustJob:
-    step = ctx.step
+    step, scenario = ctx.step, facts(ctx.step.scenario)
     return LocustJob(
-        scenario=LOCUST_SCENARIO[step.scenario], host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
-        duration_s=step.duration_s or 10.0, rate=step.rate or 10.0, variant=ctx.variant,
+        scenario=scenario.locust, host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
+        duration_s=scenario.duration_s(step), rate=scenario.rate(step), variant=ctx.variant,
         repetition=ctx.repetition, processes=ctx.processes,
-        client_timeout_s=client_timeout_s(step, ctx.users, ctx.serial_s),
+        client_timeout_s=scenario.client_timeout_s(step, ctx.users, ctx.serial_s),
     )
 
 
@@ -208,7 +195,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "repetition": ctx.repetition,
         "params": {**ctx.step.params(), "users": ctx.users, "processes": ctx.processes,
                    "limiter_rps": after.get("settings", {}).get("OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND"),
-                   "client_timeout_s": client_timeout_s(ctx.step, ctx.users, ctx.serial_s)},
+                   "client_timeout_s": facts(ctx.step.scenario).client_timeout_s(ctx.step, ctx.users, ctx.serial_s)},
         "started_utc": started, "wall_s": round(wall_s, 3),
         "metrics": {"requests": summary.count, "ok": summary.ok, "errors": summary.errors,
                     "makespan_s": summary.makespan_s, "send_spread_s": summary.send_spread_s,

@@ -25,27 +25,15 @@ from bench.run.config import RunConfig, RunPlan
 from bench.run.execute import RunContext, execute
 from bench.run.host import host_metadata
 from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.run.scenario_facts import facts
 from bench.run.static import provider_call_ns, provider_lines
 from bench.servers.app import AppServer, running_app
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
 
-COLD = ("cold-burst",)
-
-
 def estimate_s(step: Step, variant: str, users: int, serial_s: float | None = None) -> float:
-    """Rough seconds per repetition, for the progress bar's time left. `serial_s`: a backend that answers one
-    request at a time, and its time per request."""
-    overhead = 4.0
-    latency = step.latency_ms / 1000
-    if serial_s:
-        queued = step.rate * step.duration_s if step.scenario in ("steady", "workers") else users
-        return overhead + max(step.duration_s, queued * serial_s)
-    if step.scenario in ("burst", "cold-burst", "sweep"):
-        serial = variant.startswith("sync") or ":call=blocking" in variant
-        load = users * latency if serial else latency * max(1.0, users / 40 if "threadpool" in variant else 1.0)
-        return overhead + load + (3.0 if step.scenario == "cold-burst" else 0.0)
-    return overhead + step.duration_s + latency
+    """Rough seconds per repetition, for the progress bar's time left (the scenario's own estimate)."""
+    return facts(step.scenario).estimate_s(step, variant, users, serial_s)
 
 
 def serial_request_s(backend: Backend) -> float | None:
@@ -174,7 +162,7 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
         serial_s = serial_request_s(backend)
         for variant in step.variants:
             env = {**step.app_env, **backend.app_env()}
-            app_cm = None if step.scenario in COLD else running_app(
+            app_cm = None if facts(step.scenario).fresh_app else running_app(
                 variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key)
             with app_cm or contextlib.nullcontext() as warm_app:
                 if warm_app is not None:

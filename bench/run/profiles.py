@@ -116,4 +116,4 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-SCENARIO_NAMES = ("burst", "cold-burst", "steady", "concurrency", "workers", "sweep", "stream")
+

@@ -103,7 +103,7 @@ def test_stream_records_ttft_and_gaps(tmp_path: Path, async_app: ServerProcess) 
 
 
 def test_sweep_steps_are_recorded(tmp_path: Path, async_app: ServerProcess) -> None:
-    result = _run(tmp_path, "sweep", async_app.url, steps=(1, 4), step_duration_s=1.5)
+    result = _run(tmp_path, "concurrency-steps", async_app.url, steps=(1, 4), step_duration_s=1.5)
     _assert_all_ok(result)
     steps = [r["step"] for r in result.records]
     assert steps.count(0) >= 2 and steps.count(1) >= 8

@@ -7,8 +7,8 @@ import pytest
 
 from bench.run.backends import Backend, redact_url
 from bench.run.config import RunConfig
-from bench.run.execute import client_timeout_s
 from bench.run.profiles import Step
+from bench.run.scenario_facts import facts
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -25,10 +25,10 @@ def test_urls_lose_their_credentials(url: str, expected: str) -> None:
 
 def test_a_serializing_backend_waits_for_the_whole_queue() -> None:
     burst = Step("burst", ("async",), (), users=50, latency_ms=100.0)
-    assert client_timeout_s(burst, 50) == 60.0
-    assert client_timeout_s(burst, 50, serial_s=0.5) == 50 * 0.5 * 3 + 60
+    assert facts(burst.scenario).client_timeout_s(burst, 50) == 60.0
+    assert facts(burst.scenario).client_timeout_s(burst, 50, serial_s=0.5) == 50 * 0.5 * 3 + 60
     steady = Step("steady", ("async",), (), users=50, latency_ms=100.0, duration_s=10.0, rate=20.0)
-    assert client_timeout_s(steady, 50, serial_s=0.5) == 200 * 0.5 * 3 + 60
+    assert facts(steady.scenario).client_timeout_s(steady, 50, serial_s=0.5) == 200 * 0.5 * 3 + 60
 
 
 def test_max_tokens_copy_in_the_body_is_off_for_openai_only() -> None:

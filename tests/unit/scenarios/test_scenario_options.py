@@ -36,7 +36,7 @@ def test_round_trip_through_argv() -> None:
 
 
 def test_strings_from_the_web_ui_are_typed() -> None:
-    ns = SimpleNamespace(scenario="sweep", client_timeout="30", steps="2,4", repetition="1")
+    ns = SimpleNamespace(scenario="concurrency-steps", client_timeout="30", steps="2,4", repetition="1")
     s = settings_from(ns)
     assert s.client_timeout == 30.0 and s.steps == (2, 4) and s.repetition == 1
 

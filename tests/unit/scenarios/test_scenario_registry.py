@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_names() -> None:
-    assert set(SCENARIOS) == {"burst", "cold-burst", "steady", "concurrency", "sweep", "stream"}
+    assert set(SCENARIOS) == {"burst", "cold-burst", "steady", "concurrency", "concurrency-steps", "stream"}
     assert all(spec.name == name for name, spec in SCENARIOS.items())
 
 
