@@ -14,33 +14,17 @@ from typing import Any
 import httpx
 
 from bench.mock.config import KEY_ENV, MockConfig
-from bench.servers.process import ServerProcess, python_argv, serve
+from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # so `python -m bench` imports without an install
 
 
 @dataclass
-class MockServer:
+class MockServer(ChildServer):
     """A running mock. Clients use `api_base` (`url + "/v1"`); `stats()` and `reset()` hit /mock/*."""
 
     process: ServerProcess
     config: MockConfig
-
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-    @property
-    def api_base(self) -> str:
-        return self.process.url + "/v1"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.process.port
 
     def stats(self) -> dict[str, Any]:
         return self._get("/mock/stats")

@@ -15,7 +15,7 @@ import httpx
 
 from app_under_test.variants import parse_variant
 from bench.errors import ServerStartError
-from bench.servers.process import ServerProcess, python_argv, serve
+from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 APP_FACTORY = "app_under_test.app:app_from_env"  # each uvicorn worker builds the app from APP_VARIANT etc.
 APP_CHECK = "app_under_test.__main__:check_settings"
@@ -39,7 +39,7 @@ def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
 
 
 @dataclass
-class AppServer:
+class AppServer(ChildServer):
     """A running app. `per_worker()` and `reset()` reach every uvicorn worker process (new connections land on
     whichever worker accepts first, so they poll until each pid has answered)."""
 
@@ -47,18 +47,6 @@ class AppServer:
     variant: str
     workers: int = 1
     worker_pids: list[int] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.process.port
 
     @property
     def proc(self) -> Any:

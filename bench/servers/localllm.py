@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench.errors import UsageError
-from bench.servers.process import ServerProcess, python_argv, serve
+from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 ALIAS = "smollm2-135m"  # the model name clients send; the server answers under this id in /v1/models
 GGUF_ENV = "BENCH_LOCAL_GGUF"
@@ -127,7 +127,7 @@ def server_argv(gguf: Path, *, alias: str = ALIAS, host: str = "127.0.0.1", n_ct
 
 
 @dataclass
-class LocalLLMServer:
+class LocalLLMServer(ChildServer):
     """A running model server. Clients use `api_base` and the model name `alias`."""
 
     process: ServerProcess
@@ -136,14 +136,6 @@ class LocalLLMServer:
     version: str
     n_ctx: int
     n_threads: int
-
-    @property
-    def api_base(self) -> str:
-        return self.process.url + "/v1"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     def time_requests(self, *, max_tokens: int, samples: int = 5) -> dict[str, Any]:
         """Time lone requests straight to the model, after one untimed warm-up: the per-request time that each

@@ -37,6 +37,29 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+class ChildServer:
+    """Base of the objects the `running_*` context managers yield: a `ServerProcess` and what a client needs
+    of it (`url`, `api_base` for an OpenAI-compatible server, `pid`, `port`)."""
+
+    process: ServerProcess
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def api_base(self) -> str:
+        return self.process.url + "/v1"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def port(self) -> int:
+        return self.process.port
+
+
 def bind_loopback(host: str = "127.0.0.1") -> socket.socket:
     """A listening TCP socket on a free port, inheritable by a child process."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
