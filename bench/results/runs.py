@@ -7,8 +7,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from app_under_test.variants import VariantError, parse_variant
-
 Run = dict[str, Any]
 
 # The seed's set-up for the burst claim (C4): 50 concurrent requests against a 3 s upstream.
@@ -36,14 +34,9 @@ def values(runs: Iterable[Run], path: str) -> list[float]:
 
 
 def axes_of(run: Run) -> dict[str, str]:
-    """The run's variant axes; derived from the variant name when an older file lacks them."""
+    """The run's variant axes as recorded (schema.upgrade fills them in for a loaded file that lacks them)."""
     axes = run.get("axes")
-    if isinstance(axes, dict) and axes:
-        return {str(k): str(v) for k, v in axes.items()}
-    try:
-        return parse_variant(str(run.get("variant", ""))).axes()
-    except VariantError:
-        return {}
+    return {str(k): str(v) for k, v in axes.items()} if isinstance(axes, dict) else {}
 
 
 def matches(run: Run, scenario: str, axes: dict[str, str]) -> bool:
@@ -123,8 +116,7 @@ def is_seed_setup(params: dict[str, Any] | None) -> bool:
 
 def cores(results: dict[str, Any]) -> int:
     """Cores the run had: the per-request CPU cost is divided among them in the sweep model."""
-    host = results.get("host") or {}
-    return int(host.get("logical_cores") or host.get("cpu_count") or 1)
+    return int(get(results, "host.logical_cores") or 1)
 
 
 def timeouts(run: Run) -> int | None:

@@ -1,38 +1,41 @@
-"""results.json: the versioned record of a run, from which every report and chart is rebuilt.
+"""results.json, the versioned record of a run from which every report and chart is rebuilt: its format history,
+writing, and loading, where `upgrade` brings older files to the current shape (TypedDicts in shape.py)."""
 
-Layout (schema_version 1):
-
-    {"schema_version": 1, "tool": {...}, "label": str, "created_utc": str, "partial": bool,
-     "config": {... the frozen RunConfig ...}, "host": {... host metadata ...},
-     "backend": {"kind": "mock" | "openai" | "url" | "local-llm", ...},
-     "static": {"provider_lines": {provider: int}, ...},
-     "probes": {name: {...}},                       # small checks that are not load runs (e.g. tier limits)
-     "runs": [Run, ...]}
-
-    Run = {"id": str, "scenario": str, "variant": str, "axes": {axis: value}, "repetition": int,
-           "params": {"users", "latency_ms", "duration_s", "rate", "workers", ...},
-           "started_utc": str, "wall_s": float,
-           "metrics": {"requests", "ok", "errors": {kind: n}, "makespan_s", "throughput_rps",
-                       "latency_ms": {"p50", "p90", "p95", "p99", "max", "mean"}, "ttft_ms": {...} | null},
-           "requests": {"t_send": [s from first send], "t_end": [...], "t_first_byte": [...],
-                        "status": [...], "error": [...], "worker": [...]},
-           "app": {"before": stats, "after": stats, "constructions": int, "live_peak": int,
-                   "bytes_per_instance": int | null, "loop_lag_max_ms", "loop_lag_p99_ms",
-                   "workers": [stats per worker pid] | null},
-           "process": {"rss_baseline_mb", "rss_peak_mb", "cpu_mean_percent", "samples": [[t_s, rss_mb, cpu_pct], ...]},
-           "upstream": {"received", "by_status": {code: n}, "rate_limited", "faults": {...}, "retries"},
-           "accounting": {"sent", "recorded", "answered", "upstream_received", "ok": bool, "problems": [str]},
-           "files": {name: path relative to the results directory},
-           "warnings": [str]}
-"""
+# Format history. `schema_version` is the file's; SCHEMA_VERSION is what this bench writes. Bump it when a field
+# is removed or renamed or changes meaning, and give the old version a branch in `upgrade`. A field that is only
+# added needs no bump, but it goes in this list and is NotRequired in shape.py: older files lack it.
+#
+# 1  bfa05c3 (2026-11-23), the first format. Top level: schema_version, tool, label, created_utc, partial,
+#    interrupted (after Ctrl-C), config (the RunConfig, its plan and repeat), host, backend (kind, base_url,
+#    model, api_key_set), static (provider_lines), probes (provider_call_ns, settings_echo, tier_limits), runs.
+#    A run: id, scenario, variant, axes, repetition, params, started_utc, wall_s, metrics, requests (per-request
+#    columns), app, process, upstream, accounting, locust, files, warnings, claims.
+#    Version 1 then grew by additions only, without a bump:
+#    - cdb51f2: upstream.rate_mean_rps, rate_peak_1s, retries, arrival_span_s (the mock's own arrival times).
+#      Without them C7 takes upstream.received / params.duration_s, as for any run that has no arrival times.
+#    - 1227e33: plan[].repeat and params.repeat (per-step repetitions). The same commit re-cut the presets:
+#      `async` lost the limiter, which went to the new `async-limited`. Claims select runs by their recorded
+#      `axes`, whose meaning did not change, so they read older files right; the runs table and `bench compare`
+#      show each file's own variant names.
+#    - e9d9a3d: the `stream` scenario (metrics.ttft_ms filled).
+#    - f02f1a2: run.usage (tokens the upstream reported) and the top-level cost; `bench gate` records no cost.
+#    - d8eac57: app.requests_by_worker.
+#    - 4bce1a7: backend.serializes, notes, mock_settings_apply, and for local-llm its server's description.
+#    - c8e7f54: credentials and query values in backend.base_url and config.backend masked as ***.
+#    - f1f676c: config.max_tokens.
+#    Every version-1 file bench wrote reads as it is. `upgrade` fills in, for a hand-made file, what
+#    readers used to patch quietly: axes from the variant name, host.logical_cores from a `cpu_count`.
+# The version is printed in every report ("schema 1"), so the committed example pins it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from app_under_test.variants import VariantError, parse_variant
 from bench.errors import SetupError
 
 SCHEMA_VERSION = 1
@@ -77,13 +80,37 @@ def load_results(path: str | Path) -> dict[str, Any]:
         raise SetupError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise SetupError(f"{path} is not a results file (no schema_version)")
-    version = data["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise SetupError(f"{path} has schema_version {version}; this bench reads {SCHEMA_VERSION}")
+    upgrade(data, path)
     for key in ("config", "host", "runs"):
         if key not in data:
             raise SetupError(f"{path} lacks {key!r}")
     return data
+
+
+def upgrade(data: dict[str, Any], source: str | Path = "results") -> dict[str, Any]:
+    """Bring a loaded file up to SCHEMA_VERSION, in place: the one place that knows older files, so readers see
+    the current shape only. One branch per version, oldest first, each leaving the next version's shape."""
+    version = data.get("schema_version")
+    if version == 1:  # the only version so far: a bump adds `_v1_to_v2` after this and a branch for 2
+        _fill_in_v1(data)
+    else:
+        raise SetupError(f"{source} has schema_version {version}; this bench reads {SCHEMA_VERSION}")
+    return data
+
+
+def _fill_in_v1(data: dict[str, Any]) -> None:
+    """Version 1 as readers expect it, for files that lack what bench has always written: each step fills in
+    only what is absent, so a file bench wrote passes unchanged."""
+    host = data.get("host")
+    # No bench version wrote `cpu_count`; the sweep chart took it for logical_cores, so a hand-made file may.
+    if isinstance(host, dict) and host.get("logical_cores") is None and host.get("cpu_count") is not None:
+        host["logical_cores"] = host["cpu_count"]
+    runs = data.get("runs")
+    for run in runs if isinstance(runs, list) else []:
+        if isinstance(run, dict) and not run.get("axes"):
+            # Today's presets: right for every name but a pre-1227e33 `async`, whose files record their axes.
+            with contextlib.suppress(VariantError):  # no axes to give: the claims will not select it
+                run["axes"] = parse_variant(str(run.get("variant", ""))).axes()
 
 
 def runs_of(results: dict[str, Any], scenario: str, variant: str | None = None) -> list[dict[str, Any]]:

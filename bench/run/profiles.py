@@ -1,5 +1,5 @@
 """Profiles: which scenarios run, on which variants, with which parameters. Each step names the claims it
-feeds (see bench/report/claims.py for the rules that read them).
+feeds (see bench/report/claims/ for the rules that read them).
 
     quick  the CI / first-look set-up: short latencies, every claim touched; budget 3 min on 2 cores
     seed   the document's set-up: bursts of 50 against a 3 s upstream (sync ~150 s), plus every other claim and

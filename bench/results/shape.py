@@ -1,0 +1,318 @@
+"""results.json's current shape as TypedDicts, `Results` first and then what it holds, top-down as in the file.
+Which version added what is in schema.py's history; `upgrade` there brings older files to this shape."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+# NotRequired: a reader cannot count on the key. It came to version 1 after its first files (schema.py's history),
+# or is written for some runs only, or is a detail readers use only when present (the tests' synthetic runs leave
+# those out). Python 3.11 ignores it in `__required_keys__` under postponed annotations: read
+# get_type_hints(..., include_extras=True) instead.
+
+
+class Results(TypedDict):
+    schema_version: int
+    tool: Tool
+    label: str
+    created_utc: str  # ISO 8601, to the second
+    partial: bool  # interrupted: only the runs that finished
+    config: Config
+    host: Host
+    backend: Backend
+    static: Static
+    probes: Probes
+    runs: list[Run]
+    interrupted: NotRequired[str]  # what stopped it ("Ctrl-C")
+    cost: NotRequired[Cost]  # `bench run` only
+
+
+class Tool(TypedDict):
+    name: str
+    version: str
+
+
+class StepParams(TypedDict):
+    """A plan step's set-up (bench/run/profiles.py `Step.params`)."""
+
+    users: int
+    latency_ms: float  # the mock's upstream latency
+    duration_s: float
+    rate: float  # arrivals per second (open-loop scenarios)
+    workers: int
+    upstream_limit_rps: float  # the mock's rate limit; 0: none
+    steps: list[int]  # a sweep's user counts
+    app_env: dict[str, str]
+    repeat: NotRequired[int | None]  # the step's own repetitions
+
+
+class PlanStep(StepParams):
+    scenario: str
+    variants: list[str]
+    claims: list[str]
+
+
+class Config(TypedDict):
+    """The RunConfig as asked (bench/run/config.py), the steps it resolved to and the profile's repetitions."""
+
+    profile: str
+    variants: list[str]
+    scenarios: list[str]
+    users: int | None
+    latency_ms: float | None
+    repeat: int
+    backend: str
+    model: str | None
+    processes: int
+    seed: int
+    out_dir: str
+    label: str
+    init_delay_ms: float
+    plan: list[PlanStep]
+    max_tokens: NotRequired[int | None]
+
+
+class Host(TypedDict):
+    hostname_hash: str  # identifies the box without naming it
+    cpu_model: str
+    logical_cores: int | None
+    physical_cores: int | None
+    memory_gib: float
+    os: str
+    python: str
+    python_implementation: str
+    packages: dict[str, str | None]
+    git_commit: str | None  # "-dirty" appended when the tree had changes
+    load_average_at_start: list[float | None]
+
+
+class Backend(TypedDict):
+    kind: str  # mock | openai | url | local-llm
+    base_url: str  # "(embedded mock)" for the mock
+    model: str | None
+    api_key_set: bool  # never the key itself
+    serializes: NotRequired[bool]  # answers one request at a time
+    mock_settings_apply: NotRequired[bool]  # False: --latency and upstream limits configure the mock only
+    notes: NotRequired[list[str]]
+    # local-llm: the model server the run started, and lone requests timed on it
+    max_tokens: NotRequired[int]
+    serving: NotRequired[str]
+    server: NotRequired[str]
+    server_version: NotRequired[str]
+    model_file: NotRequired[str]
+    model_alias: NotRequired[str]
+    n_ctx: NotRequired[int]
+    n_threads: NotRequired[int]
+    request_s_median: NotRequired[float]
+    request_s_max: NotRequired[float]
+    request_s_samples: NotRequired[list[float]]
+    request_max_tokens: NotRequired[int]
+
+
+class Static(TypedDict, total=False):
+    provider_lines: dict[str, int]  # code lines of each provider (C8)
+
+
+class ProviderCall(TypedDict):
+    median_ns: float
+    min_ns: float
+    max_ns: float
+    rounds: int
+    calls_per_round: int
+
+
+class SettingsEcho(TypedDict):
+    sent: dict[str, str]  # written to the app's .env
+    seen: dict[str, Any]  # the settings the app reported
+    ok: bool
+    how: str
+
+
+class TierLimit(TypedDict):
+    limit_rpm: int
+    sent: int
+    ok_200: int
+    rate_limited_429: int
+    retry_after: list[str | None]
+    ok: bool
+
+
+class Probes(TypedDict, total=False):
+    provider_call_ns: dict[str, ProviderCall]  # per provider, the singleton built
+    settings_echo: SettingsEcho  # this probe and the next run against the embedded mock only
+    tier_limits: dict[str, TierLimit]
+
+
+class Run(TypedDict):
+    id: str  # scenario/variant/users/repetition
+    scenario: str
+    variant: str  # as named in the plan: a preset, PRESET:axis=value or a full spec
+    axes: dict[str, str]  # what the variant is (provider, dependency, call, limiter, clients); claims select by it
+    repetition: int
+    params: Params
+    started_utc: str
+    wall_s: float
+    metrics: Metrics
+    requests: Requests
+    app: App
+    process: Process
+    upstream: Upstream | None  # None against a real backend: only the mock counts what it receives
+    accounting: Accounting
+    files: Files
+    warnings: list[str]
+    usage: NotRequired[Usage | None]  # None: the app reported no usage
+    locust: NotRequired[Locust]  # bookkeeping no report reads, as `claims`
+    claims: NotRequired[list[str]]  # the claims the run's step measures
+
+
+class Params(StepParams):
+    processes: NotRequired[int]  # Locust worker processes
+    limiter_rps: NotRequired[float | None]  # the app's in-memory limiter, as it reported
+    client_timeout_s: NotRequired[float]
+
+
+class Percentiles(TypedDict, total=False):  # empty when no request had the figure
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    max: float
+    mean: float
+
+
+class Metrics(TypedDict):
+    requests: int
+    ok: int
+    errors: dict[str, int]  # error kind -> requests
+    makespan_s: float | None  # first send to last answer
+    throughput_rps: float | None
+    latency_ms: Percentiles
+    ttft_ms: Percentiles | None  # streaming runs
+    send_spread_s: NotRequired[float | None]
+    ttfb_ms: NotRequired[Percentiles]
+    max_gap_ms: NotRequired[Percentiles | None]
+    distinct_agents: NotRequired[int]
+
+
+class Requests(TypedDict):
+    """One column per field, one entry per request sorted by send time; times in s from the first send."""
+
+    t_send: list[float | None]
+    t_first_byte: list[float | None]
+    t_end: list[float | None]
+    status: list[int | None]
+    error: list[str | None]
+    worker: list[Any]
+    ttft_ms: NotRequired[list[float | None]]
+
+
+class AgentCache(TypedDict, total=False):  # the body of the app's GET /api/debug/agent-cache
+    cache_info: str
+    agent_id: int | None
+    message: str
+    provider: str
+
+
+class App(TypedDict):
+    before: dict[str, Any]  # the app's GET /api/debug/stats body (app_under_test/routes_debug.py)
+    after: dict[str, Any]
+    constructions: int  # ChatAgents built, summed over the workers
+    live_peak: int
+    bytes_per_instance: int | None
+    loop_lag_max_ms: float | None
+    loop_lag_p99_ms: float | None
+    workers: list[dict[str, Any]] | None  # each worker's stats, with several workers
+    constructions_in_run: NotRequired[int]
+    in_flight_peak: NotRequired[int]
+    requests_by_worker: NotRequired[list[int] | None]
+    agent_cache: NotRequired[AgentCache]  # lru-cache runs with one worker
+
+
+class Process(TypedDict):  # the app's process tree, sampled
+    rss_baseline_mb: float
+    rss_peak_mb: float
+    cpu_mean_percent: float
+    samples: list[list[float]]  # [t_s, rss_mb, cpu_percent]
+    rss_end_mb: NotRequired[float]
+    sample_hz: NotRequired[float]
+
+
+class Upstream(TypedDict):  # what the mock counted during the run
+    received: int
+    by_status: dict[str, int]
+    rate_limited: int  # 429s
+    faults: dict[str, int]
+    peak_in_flight: NotRequired[int | None]
+    retries_or_failed: NotRequired[int]  # calls beyond one per successful reply
+    rate_mean_rps: NotRequired[float | None]
+    rate_peak_1s: NotRequired[int | None]
+    retries: NotRequired[int]
+    arrival_span_s: NotRequired[float]
+
+
+class Usage(TypedDict):
+    input_tokens: int
+    output_tokens: int
+    calls: int
+    unreported: int  # calls whose answer carried no usage
+
+
+class Accounting(TypedDict):  # every request accounted for, or why not
+    sent: int
+    recorded: int
+    answered: int
+    upstream_received: int | None
+    ok: bool
+    problems: list[str]
+    locust_counted: NotRequired[int | None]
+    upstream_ok: NotRequired[int | None]
+
+
+class Locust(TypedDict):
+    exit_code: int | None
+    timed_out: bool
+    wall_s: float
+
+
+class Files(TypedDict, total=False):  # paths relative to the results directory
+    requests: str
+    locust_csv: str
+    locust_html: str
+    locust_json: str
+    locust_log: str
+
+
+class Price(TypedDict):  # USD per million tokens
+    input_per_1m: float
+    output_per_1m: float
+
+
+class CostEstimate(TypedDict):  # made before the run (bench/run/cost.py)
+    calls: int
+    warm_up_calls: int
+    input_tokens: int
+    output_tokens: int
+    output_per_call: int
+    output_capped: bool
+    model: str | None
+    price: Price | None
+    usd: float | None
+    guarded: bool
+    budget_usd: float | None
+    waived: str | None
+    prices_source: str
+
+
+class CostActual(TypedDict):  # the usage the upstream reported, priced
+    input_tokens: int
+    output_tokens: int
+    calls: int
+    unreported: int
+    runs_counted: int
+    usd: float | None
+    scope: str
+
+
+class Cost(TypedDict):
+    estimate: CostEstimate
+    actual: CostActual
