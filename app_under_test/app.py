@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app_under_test import runtime
+from app_under_test.blockwatch import BlockedLoopSampler
 from app_under_test.errors import install_handlers
 from app_under_test.inflight import InFlightCounter, InFlightMiddleware
 from app_under_test.loopmon import LoopLagMonitor
@@ -32,13 +33,18 @@ def create_app(variant: Variant | str | None = None, settings: Settings | None =
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     monitor = LoopLagMonitor()
+    sampler = BlockedLoopSampler(threshold_ms=settings.app_blockwatch_threshold_ms,
+                                 sample_interval_ms=settings.app_blockwatch_sample_interval_ms)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         monitor.start()
+        if settings.app_blockwatch:
+            sampler.start()
         try:
             yield
         finally:
+            sampler.stop()
             await monitor.stop()
 
     app = FastAPI(title="ChatAgent under test", version="0.1.0", lifespan=lifespan)
@@ -54,6 +60,7 @@ def create_app(variant: Variant | str | None = None, settings: Settings | None =
     inflight = InFlightCounter()
     app.add_middleware(InFlightMiddleware, counter=inflight)
     app.state.loop_monitor = monitor
+    app.state.blockwatch = sampler
     app.state.inflight = inflight
     return app
 

@@ -1,6 +1,6 @@
 """Debug routes, mounted only when APP_DEBUG_ENDPOINTS is on: the seed's agent-cache view and the
-harness's stats (constructions, live instances, bytes per instance, loop lag, requests in flight, and the token
-usage the upstream reported since the last reset)."""
+harness's stats (constructions, live instances, bytes per instance, loop lag, requests in flight, the token
+usage the upstream reported, and the calls that blocked the event loop, since the last reset)."""
 
 from __future__ import annotations
 
@@ -69,12 +69,15 @@ def build_debug_router(variant: Variant) -> APIRouter:
             **state.inflight.stats(),
             "settings": _visible_settings(),
             "usage": usage.snapshot(),
+            "blocked": state.blockwatch.snapshot(),
         }
 
     @router.post("/stats/reset")
     async def reset(request: Request) -> dict[str, Any]:
-        """Start a new measurement window for the peaks (loop lag, in flight, live instances) and the usage."""
+        """Start a new measurement window for the peaks (loop lag, in flight, live instances), the usage and the
+        blocked-loop sampler."""
         request.app.state.loop_monitor.reset()
+        request.app.state.blockwatch.reset()
         usage.reset()
         request.app.state.inflight.reset_peak()
         instrumentation.reset_peaks()

@@ -36,10 +36,18 @@ class Settings(BaseSettings):
     app_debug_endpoints: bool = False
     app_agent_init_delay_ms: float = Field(0.0, ge=0)
     app_max_message_bytes: int = Field(32 * 1024, gt=0)
+    # The blocked-loop sampler (blockwatch.py): which call blocked the event loop, shown in /api/debug/stats.
+    app_blockwatch: bool = True
+    app_blockwatch_threshold_ms: float = Field(20.0, gt=0)
+    app_blockwatch_sample_interval_ms: float = Field(5.0, gt=0)
     # Regression knobs for proving the gate works; all off by default.
     app_inject_blocking_ms: float = Field(0.0, ge=0)
     app_inject_latency_ms: float = Field(0.0, ge=0)
     app_inject_skip_lock: bool = False
+    # The shared rate limiter (variant axis limiter=redis): every process with the same URL and key shares one
+    # rate, OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND. redis://, rediss:// or redis+unix://; unset, limiter=redis fails.
+    redis_url: str | None = None
+    app_rate_limit_key: str = Field("llm-bench:openai", min_length=1)
 
 
 def load_settings(**overrides: object) -> Settings:
