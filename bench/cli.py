@@ -11,7 +11,7 @@ import importlib
 import sys
 from types import ModuleType
 
-from bench.errors import BenchError, OneLineParser
+from bench.errors import BenchError, OneLineParser, Terminated, interrupt_code, raise_on_sigterm
 
 # name -> module; imported lazily so `bench mock` does not pay for pandas and matplotlib.
 COMMANDS: dict[str, str] = {
@@ -50,11 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     parser = build_parser(_load(chosen))
     args = parser.parse_args(argv)
+    raise_on_sigterm()
     try:
         return int(args._run(args) or 0)
     except BenchError as exc:
         sys.stderr.write(f"bench {args.command}: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write(f"bench {args.command}: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        sys.stderr.write(f"bench {args.command}: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}\n")
+        return interrupt_code(exc)

@@ -5,11 +5,15 @@
     ├── SetupError             something the run needs is missing or broken; exit 2
     │   └── ServerStartError   a server did not become ready before its deadline
     └── RegressionFound        the gate found a regression; exit 1
+
+    Terminated (a KeyboardInterrupt) SIGTERM, raised where the program is so every `finally` stops its servers;
+                                     exit 143 (Ctrl-C: 130)
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 
@@ -36,6 +40,26 @@ class RegressionFound(BenchError):
 def choice_error(kind: str, given: str, valid: list[str] | tuple[str, ...]) -> UsageError:
     """One line naming the bad value and every valid one."""
     return UsageError(f"unknown {kind} {given!r}; valid: {', '.join(valid)}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI runners, containers and systemd send), turned into an exception like Ctrl-C's so that
+    every `finally` on the way out stops its servers and partial results are kept."""
+
+    exit_code = 143
+
+
+def raise_on_sigterm() -> None:
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM while cleaning up ends the process at once
+    raise Terminated()
+
+
+def interrupt_code(exc: KeyboardInterrupt) -> int:
+    return Terminated.exit_code if isinstance(exc, Terminated) else 130
 
 
 class OneLineParser(argparse.ArgumentParser):

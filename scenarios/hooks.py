@@ -17,6 +17,7 @@ from locust import events
 from locust import stats as locust_stats
 from locust.runners import MasterRunner, WorkerRunner
 
+from bench.servers.lifeline import forks_die_with_parent
 from scenarios import clock, completion, serving, webui
 from scenarios.options import add_arguments
 from scenarios.records import build_record
@@ -29,6 +30,10 @@ from scenarios.schedule import release_delay
 locust_stats.CSV_STATS_INTERVAL_SEC = 0.25  # type: ignore[assignment]  # an int in locust; a float works
 
 logger = logging.getLogger(__name__)
+
+# `--processes N` forks the load workers: each dies with the Locust process that forked it, even when that one
+# is killed outright (the harness's Locust child dies with the harness the same way).
+forks_die_with_parent()
 
 
 @events.init_command_line_parser.add_listener

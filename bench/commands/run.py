@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UsageError
+from bench.errors import UsageError, interrupt_code
 from bench.run import cost
 from bench.run.backends import Backend, add_backend_arguments, backend_from_args, backend_spec
 from bench.run.config import RunConfig, RunPlan, plan, validate
@@ -81,12 +81,12 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"bench run: profile {profile.name} ({profile.summary}); output in {out}", file=sys.stderr)
     started = time.perf_counter()
-    interrupted = False
+    interrupted = 0  # the exit code of an interruption (Ctrl-C 130, SIGTERM 143)
     with ProgressBar(profile, serial_request_s(backend)) as bar:
         try:
             results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance)
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as exc:
+            interrupted = interrupt_code(exc)
             from bench.results.schema import load_results
 
             results = load_results(out / "results.json")
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"results: {out / 'results.json'}")
     if bad:
         print(f"bench run: accounting mismatch in {len(bad)} run(s): {', '.join(bad[:5])}", file=sys.stderr)
-    return 130 if interrupted else 0
+    return interrupted or 0
 
 
 def _max_tokens(profile: Profile, backend: Backend) -> int | None:

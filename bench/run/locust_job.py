@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.errors import SetupError, choice_error
+from bench.servers.lifeline import preexec_for_child
 from bench.servers.process import child_env, stop_tree
 from scenarios.options import to_argv
 from scenarios.records import FILE_GLOB, merge_files, read_jsonl
@@ -191,7 +192,8 @@ def run_locust(job: LocustJob) -> LocustResult:
     with open(log_path, "wb") as log:
         try:
             proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=preexec_for_child())  # dies with the harness, even on SIGKILL
         except OSError as exc:
             raise SetupError(f"cannot start Locust: {exc}") from exc
         try:

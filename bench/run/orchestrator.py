@@ -16,10 +16,13 @@ from typing import Any
 
 import httpx
 
+from bench.errors import Terminated
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.results.schema import new_results, write_results
 from bench.run import probes
+from bench.run.backend_probe import probe_for_run
+from bench.run.backend_probe import summary as probe_summary
 from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.run.config import RunConfig, RunPlan
 from bench.run.execute import RunContext, execute
@@ -28,6 +31,7 @@ from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKE
 from bench.run.scenario_facts import facts
 from bench.run.static import provider_call_ns, provider_lines
 from bench.servers.app import AppServer, running_app
+from scenarios.options import OPTIONS_BY_DEST
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
 
@@ -143,12 +147,17 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
             write_results(results, results_path)
         with _backend_for_run(backend, config, log_dir) as backend:
             results["backend"] = _describe(backend, note)  # now with the started server's version and timing
+            # Straight at the backend, without the app: L alone, then N at once (C4's ideal comes from these).
+            results["probes"]["backend"] = probe_for_run(backend, profile, seed=config.seed, log_dir=str(log_dir),
+                                                         message=str(OPTIONS_BY_DEST["message"].default))
+            print(f"bench run: backend probe ({results['probes']['backend']['target']}): "
+                  f"{probe_summary(results['probes']['backend'])}", file=sys.stderr)
             write_results(results, results_path)
             for step in profile.steps:
                 _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         results["partial"] = True
-        results["interrupted"] = "Ctrl-C"
+        results["interrupted"] = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
         raise
     finally:
         write_results(results, results_path)

@@ -22,6 +22,7 @@ import httpx
 import psutil
 
 from bench.errors import ServerStartError
+from bench.servers.lifeline import preexec_for_child
 
 # Variables a child may inherit; everything else must be passed explicitly (pyperf's create_environ).
 ENV_WHITELIST = (
@@ -177,6 +178,7 @@ def serve(
             stdin=subprocess.DEVNULL,
             pass_fds=(fd,),
             start_new_session=True,  # Ctrl-C reaches the harness only; it stops the child itself
+            preexec_fn=preexec_for_child(),  # ...and the kernel stops it if the harness is killed outright
         )
         sock.close()  # the child holds its own copy
         url_host = f"[{host}]" if ":" in host else host

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -31,7 +33,13 @@ def run_uvicorn(
     timeout_keep_alive: int = 75,
 ) -> None:
     """`timeout_keep_alive` outlives the clients' idle pools (openai/langchain and Locust keep about 5 s): with
-    uvicorn's default of 5 s a request can race a server-side close and be retried silently by the SDK."""
+    uvicorn's default of 5 s a request can race a server-side close and be retried silently by the SDK.
+
+    With several workers each one loads `worker_app`, which ties the worker's life to the supervisor's before
+    it loads the real app: a killed supervisor leaves no worker behind."""
+    if workers > 1:
+        os.environ[_APP_ENV], os.environ[_FACTORY_ENV] = app, "1" if factory else ""
+        app, factory = f"{__name__}:worker_app", True
     config = uvicorn.Config(
         app,
         factory=factory,
@@ -54,7 +62,21 @@ def run_uvicorn(
         uvicorn.Server(config).run(sockets=[sock])
 
 
-def _load(ref: str) -> Callable[[], str | None]:
+_APP_ENV = "BENCH_UVICORN_APP"
+_FACTORY_ENV = "BENCH_UVICORN_FACTORY"
+
+
+def worker_app() -> Any:
+    """A uvicorn worker's app (a factory): dies with the supervisor (see bench.servers.lifeline), then loads the
+    app the supervisor was asked to serve."""
+    from bench.servers.lifeline import die_with_parent
+
+    die_with_parent()
+    target = _load(os.environ[_APP_ENV])
+    return target() if os.environ.get(_FACTORY_ENV) else target
+
+
+def _load(ref: str) -> Callable[[], Any]:
     module, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
