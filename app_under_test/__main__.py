@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from app_under_test.limiters import check_limiter_settings
 from app_under_test.settings import SettingsError, load_settings
 from app_under_test.variants import VariantError, parse_variant
 
@@ -17,7 +18,8 @@ from app_under_test.variants import VariantError, parse_variant
 def check_settings() -> str | None:
     """The environment's settings and variant, checked: None when good, else one line saying what is wrong."""
     try:
-        parse_variant(load_settings().app_variant)
+        settings = load_settings()
+        check_limiter_settings(settings, parse_variant(settings.app_variant).limiter)
     except (SettingsError, VariantError) as exc:
         return f"app_under_test: {exc}"
     return None

@@ -15,13 +15,13 @@ from typing import Annotated, Any, TypedDict
 
 import openai
 from langchain_core.messages import AIMessageChunk, AnyMessage, HumanMessage
-from langchain_core.rate_limiters import InMemoryRateLimiter
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_openai import ChatOpenAI
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
 from app_under_test import instrumentation, runtime, usage
+from app_under_test.limiters import build_rate_limiter
 from app_under_test.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,14 +31,14 @@ class AgentState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-def _build_llm(s: Settings, *, memory_limiter: bool, per_agent_clients: bool) -> ChatOpenAI:
+def _build_llm(
+    s: Settings, *, per_agent_clients: bool, limiter: str = "none", memory_limiter: bool = False
+) -> ChatOpenAI:
     kwargs: dict[str, Any] = {}
-    if memory_limiter:
-        kwargs["rate_limiter"] = InMemoryRateLimiter(
-            requests_per_second=s.openai_rate_limit_requests_per_second,
-            check_every_n_seconds=s.openai_rate_limit_check_every_n_seconds,
-            max_bucket_size=s.openai_rate_limit_max_bucket_size,
-        )
+    # `memory_limiter=True`: the spelling of limiter="memory" from before limiter=redis, kept for its callers.
+    rate_limiter = build_rate_limiter(s, "memory" if memory_limiter else limiter)
+    if rate_limiter is not None:
+        kwargs["rate_limiter"] = rate_limiter
     factory = runtime.client_factory()
     if factory is not None:
         kwargs["http_client"], kwargs["http_async_client"] = factory()
@@ -74,9 +74,7 @@ class ChatAgent:
         if s.app_agent_init_delay_ms and not probe:
             # Widens the race window of the lazy singletons on request (APP_AGENT_INIT_DELAY_MS).
             time.sleep(s.app_agent_init_delay_ms / 1000)
-        self.llm = _build_llm(
-            s, memory_limiter=variant.limiter == "memory", per_agent_clients=variant.clients == "per-agent"
-        )
+        self.llm = _build_llm(s, limiter=variant.limiter, per_agent_clients=variant.clients == "per-agent")
         self._inject_blocking_s = s.app_inject_blocking_ms / 1000
         graph = StateGraph(AgentState)
         graph.add_node("generate", RunnableLambda(self._generate, afunc=self._agenerate, name="generate"))

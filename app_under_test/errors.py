@@ -4,6 +4,7 @@
     upstream timeout                         -> 504
     upstream 5xx, connection error, other    -> 502
     an answer the client stack cannot parse  -> 502 (upstream_bad_response)
+    a setting met only on first use (REDIS_URL for limiter=redis) -> 500 (app_misconfigured), naming it
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app_under_test.settings import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ def upstream_error(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, s
         return 502, error_body("upstream_unreachable", f"cannot reach the LLM backend: {exc}"), headers
     if isinstance(exc, openai.APIError):
         return 502, error_body("upstream_error", f"bad answer from the LLM backend: {exc}"), headers
+    if isinstance(exc, SettingsError):  # a ValueError too, but ours: not the upstream's answer
+        return 500, error_body("app_misconfigured", str(exc)), headers
     if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic's ValidationError: an unparseable answer
         msg = f"the LLM backend's answer could not be parsed ({type(exc).__name__})"
         return 502, error_body("upstream_bad_response", msg), headers

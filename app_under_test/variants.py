@@ -12,7 +12,7 @@ from typing import Literal, cast, get_args
 Provider = Literal["per-request", "naive-global", "lru-cache", "locked", "asyncio-lock"]
 Dependency = Literal["threadpool", "async"]
 Call = Literal["blocking", "threadpool", "async"]
-Limiter = Literal["none", "memory"]
+Limiter = Literal["none", "memory", "redis"]
 Clients = Literal["shared", "per-agent"]
 
 AXES: dict[str, tuple[str, ...]] = {
@@ -65,6 +65,8 @@ PRESETS: dict[str, Variant] = {
     "async": Variant(call="async"),
     # The seed's whole recommendation: that plus its InMemoryRateLimiter (10 req/s by default).
     "async-limited": Variant(call="async", limiter="memory"),
+    # The same with one limiter shared by every worker through Redis (REDIS_URL): C7's remedy.
+    "async-redis-limited": Variant(call="async", limiter="redis"),
     "naive-global": Variant(provider="naive-global"),
     "lru_cache": Variant(provider="lru-cache"),
     "locked": Variant(provider="locked"),
@@ -79,6 +81,7 @@ PRESET_DOCS: dict[str, str] = {
     "sync": "seed's 'before': llm.invoke inside async def blocks the loop",
     "async": "seed's fix: lru_cache + await ainvoke (the same axes as lru_cache)",
     "async-limited": "seed's whole recommendation: async + InMemoryRateLimiter(10 rps)",
+    "async-redis-limited": "async-limited with one 10 rps limit shared by all workers through Redis (REDIS_URL)",
     "naive-global": "seed's racy `if _chat_agent is None` singleton",
     "lru_cache": "@lru_cache(maxsize=1) singleton, plain def dependency",
     "locked": "double-checked threading.Lock singleton",

@@ -13,6 +13,7 @@ import pytest
 from app_under_test import create_app, instrumentation, runtime
 from app_under_test.providers import reset_all
 from app_under_test.settings import load_settings
+from app_under_test.variants import parse_variant
 from bench.mock.config import MockConfig
 from bench.mock.twin import MockTwin
 
@@ -40,6 +41,10 @@ def app_client() -> AppClient:
         runtime.set_client_factory(lambda: (httpx2.Client(transport=twin.transport()),
                                             httpx2.AsyncClient(transport=twin.transport())))
         settings = {"openai_base_url": "http://mock.test/v1", "app_debug_endpoints": True, **settings}
+        if parse_variant(variant).limiter == "redis":
+            # Nothing listens on port 1: the shared limiter fails open to its in-process twin (limiters/
+            # redis_limiter.py), so the request path runs whole without a Redis server; tests/integration has one.
+            settings.setdefault("redis_url", "redis://127.0.0.1:1/0")
         app = create_app(variant, load_settings(**settings))
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://app.test", timeout=30) as client:
