@@ -4,6 +4,7 @@ per process) and `redis` (one rate shared by every process using the same REDIS_
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,10 @@ def build_rate_limiter(settings: Settings, kind: str) -> BaseRateLimiter | None:
 
 def limiter_stats() -> dict[str, Any]:
     """This process's shared (redis) limiters, summed; see redis_limiter.limiter_stats. `mode` "none" if none."""
-    module = sys.modules.get("app_under_test.limiters.redis_limiter")
+    name = "app_under_test.limiters.redis_limiter"
+    # Only once an agent has imported it (a `redis` variant); import_module then waits for an import still
+    # running in another thread (a worker thread building the first agent) instead of seeing half a module.
+    module = importlib.import_module(name) if name in sys.modules else None
     if module is None:
         return {"limiters": 0, "acquired": 0, "fallback_acquired": 0, "refused": 0, "waited_ms": 0.0,
                 "redis_errors": 0, "mode": "none", "last_error": None}
