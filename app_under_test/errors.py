@@ -1,4 +1,5 @@
-"""JSON errors: bad input -> 422; upstream trouble -> 502 / 503 / 504 with the cause; never a bare 500.
+"""JSON errors: bad input (an undecodable body included) -> 422; upstream trouble -> 502 / 503 / 504 with the
+cause; never a bare 500.
 
     upstream 429 (rate limited)              -> 503 + Retry-After when the upstream sent one
     upstream timeout                         -> 504
@@ -82,7 +83,13 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8): bad input like invalid JSON, so the same
+            # documented 422 rather than a bare 400.
+            return JSONResponse(error_body("invalid_request", "request body is not valid JSON"), status_code=422)
+        # exc.headers carries what the status needs, e.g. 405's `Allow` (RFC 9110).
+        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _any(_: Request, exc: Exception) -> JSONResponse:

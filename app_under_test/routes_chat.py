@@ -23,7 +23,7 @@ from app_under_test import instrumentation, runtime
 from app_under_test.agent import ChatAgent, new_conversation_id
 from app_under_test.errors import BadInput, upstream_error
 from app_under_test.providers import PROVIDERS
-from app_under_test.schemas import ChatRequest, ChatResponse
+from app_under_test.schemas import ERROR_RESPONSES, STREAM_RESPONSES, ChatRequest, ChatResponse
 from app_under_test.variants import Variant
 
 PID = os.getpid()
@@ -82,7 +82,7 @@ def build_chat_router(variant: Variant) -> APIRouter:
     inject_latency_s = runtime.settings().app_inject_latency_ms / 1000
 
     if variant.call == "threadpool":
-        @router.post("/chat", response_model=ChatResponse)
+        @router.post("/chat", response_model=ChatResponse, responses=ERROR_RESPONSES)
         def chat_in_thread(body: ChatRequest, agent: AgentDep) -> Any:
             message = _checked(body)
             try:
@@ -90,7 +90,7 @@ def build_chat_router(variant: Variant) -> APIRouter:
             except UPSTREAM_ERRORS as exc:
                 return _error_response(exc)
 
-        @router.post("/chat/stream")
+        @router.post("/chat/stream", response_class=StreamingResponse, responses=STREAM_RESPONSES)
         def chat_stream_in_thread(body: ChatRequest, agent: AgentDep) -> Any:
             message, cid = _checked(body), body.conversation_id or new_conversation_id()
             pieces = agent.stream(message)
@@ -109,7 +109,7 @@ def build_chat_router(variant: Variant) -> APIRouter:
             return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
         return router
 
-    @router.post("/chat", response_model=ChatResponse)
+    @router.post("/chat", response_model=ChatResponse, responses=ERROR_RESPONSES)
     async def chat(body: ChatRequest, agent: AgentDep) -> Any:
         message = _checked(body)
         if inject_latency_s:
@@ -119,7 +119,7 @@ def build_chat_router(variant: Variant) -> APIRouter:
         except UPSTREAM_ERRORS as exc:
             return _error_response(exc)
 
-    @router.post("/chat/stream")
+    @router.post("/chat/stream", response_class=StreamingResponse, responses=STREAM_RESPONSES)
     async def chat_stream(body: ChatRequest, agent: AgentDep) -> Any:
         message, cid = _checked(body), body.conversation_id or new_conversation_id()
         pieces = agent.astream(message, blocking=blocking)

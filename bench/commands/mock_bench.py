@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from typing import Any
 
-from bench.errors import UsageError
+from bench.commands.paths import check_writable
+from bench.errors import SetupError, UsageError
 
 HELP = "Measure the mock backend (req/s at zero latency, latency error at 1,000 in flight) beside a peer."
 
@@ -33,10 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bench.mock.benchmark import BenchConfig, run_benchmark  # numpy and uvloop only when measuring
 
-    if args.repeat < 1 or args.duration <= 0 or args.connections < 1 or args.in_flight < 1:
-        raise UsageError("--repeat, --duration, --connections and --in-flight must be positive")
-    if args.peer_cmd is not None and "{port}" not in args.peer_cmd:
-        raise UsageError("--peer-cmd must contain a {port} placeholder")
+    _check(args)
     cfg = BenchConfig(duration_s=args.duration, warmup_s=args.warmup, connections=args.connections,
                       latency_ms=args.latency_ms, in_flight=args.in_flight, repeat=args.repeat,
                       peer_cmd=args.peer_cmd, realtime=args.realtime)
@@ -44,10 +43,31 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(table(result))
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=2)
+        try:
+            with open(args.out, "w") as fh:
+                json.dump(result, fh, indent=2)
+        except OSError as exc:
+            raise SetupError(f"cannot write the results to {args.out}: {exc.strerror or exc}") from None
         print(f"results: {args.out}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Every value before the first measurement (a benchmark takes minutes): one line naming the flag."""
+    for flag, value in (("--repeat", args.repeat), ("--connections", args.connections),
+                        ("--in-flight", args.in_flight)):
+        if value < 1:
+            raise UsageError(f"{flag} must be at least 1, got {value}")
+    # `not x > 0` rather than `x <= 0`: NaN is refused too.
+    if not (args.duration > 0 and math.isfinite(args.duration)):
+        raise UsageError(f"--duration must be a finite number of seconds > 0, got {args.duration}")
+    for flag, value in (("--warmup", args.warmup), ("--latency-ms", args.latency_ms)):
+        if not (value >= 0 and math.isfinite(value)):
+            raise UsageError(f"{flag} must be a finite number >= 0, got {value}")
+    if args.peer_cmd is not None and "{port}" not in args.peer_cmd:
+        raise UsageError("--peer-cmd must contain a {port} placeholder")
+    if args.out:
+        check_writable("--out", args.out, directory=False)
 
 
 def table(result: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.commands.paths import check_writable
 from bench.errors import SetupError
 from bench.results.schema import load_results
 
@@ -18,10 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.report import console_summary, render_report  # matplotlib loads only when a report is made
-
     results = load_results(args.results)
     out = Path(args.out) if args.out else Path(args.results).resolve().parent
+    check_writable("--out", out, directory=True)  # before the charts take their seconds
+    from bench.report import console_summary, render_report  # matplotlib loads only when a report is made
+
     try:
         paths = render_report(results, out)
     except OSError as exc:

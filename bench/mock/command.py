@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 
-from bench.errors import BenchError, OneLineParser
+from bench.errors import BenchError, OneLineParser, UsageError
 from bench.mock.config import CONFIG_ENV, TIERS, add_config_arguments, config_from_args
 
 HELP = "Run the mock OpenAI backend: chat completions, latency model, rate limits, faults, /mock/stats."
@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:14} {budgets:40} {tier.source}")
         return 0
     config = config_from_args(args)  # a bad value raises UsageError: one line, exit 2
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be within [0, 65535] (0: any free port), got {args.port}")
     from bench.servers.uvicorn_runner import run_uvicorn  # imported late: --list-tiers and errors stay fast
 
     # The factory reads the config from here; workers=1 keeps it (and the key) inside this process.

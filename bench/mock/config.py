@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -130,16 +131,19 @@ def validate(cfg: MockConfig) -> None:
         raise choice_error("tier", cfg.tier, list(TIERS))
     if cfg.jitter not in JITTERS:
         raise choice_error("jitter", cfg.jitter, JITTERS)
+    # `not value >= 0` (rather than `value < 0`) refuses NaN too; an infinite time or budget is no setting either.
     for name in ("latency_ms", "ttft_ms", "itl_ms", "jitter_ms", "hang_seconds"):
         value = getattr(cfg, name)
-        if value is not None and value < 0:
-            raise UsageError(f"{_flag(name)} must be >= 0, got {value}")
+        if value is not None and not (value >= 0 and math.isfinite(value)):
+            raise UsageError(f"{_flag(name)} must be a finite number >= 0, got {value}")
     for name in ("rps", "rpm", "rpd", "tpm", "tpd"):
         value = getattr(cfg, name)
-        if value is not None and value <= 0:
-            raise UsageError(f"{_flag(name)} must be > 0, got {value}")
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{_flag(name)} must be a finite number > 0, got {value}")
     if cfg.output_tokens < 1:
         raise UsageError(f"--output-tokens must be >= 1, got {cfg.output_tokens}")
+    if cfg.recent_requests < 1:
+        raise UsageError(f"--recent-requests must be >= 1, got {cfg.recent_requests}")
     rates = cfg.fault_rates
     for kind, rate in rates.items():
         if not 0.0 <= rate <= 1.0:

@@ -6,6 +6,7 @@ rate-limit, RNG and accounting state. It does no I/O and never sleeps.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.mock import protocol
-from bench.mock.config import MockConfig
+from bench.mock.config import FAULT_KINDS, MockConfig
 from bench.mock.faults import FaultPicker
 from bench.mock.latency import LatencyModel, Overrides, Timeline
+from bench.mock.openapi import description_json
 from bench.mock.ratelimit import RateLimiter, retry_after_headers
 from bench.mock.stats import Stats
 
@@ -25,6 +27,26 @@ _SSE = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control
 _OPENAI = [(b"openai-version", b"2020-10-01"), (b"openai-organization", b"org-mock")]
 _OVERRIDES = {b"x-mock-latency-ms": "latency_ms", b"x-mock-ttft-ms": "ttft_ms", b"x-mock-itl-ms": "itl_ms",
               b"x-mock-output-tokens": "output_tokens"}
+_FAULT_VALUES = (*FAULT_KINDS, "none")
+
+
+def _number(value: bytes) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
+def _override_error(header: bytes, value: float) -> str | None:
+    """What an `x-mock-*` value must be, when it is not: a NaN, an infinite or a huge latency would hang the
+    mock, and a huge output would make it build the answer."""
+    if header == b"x-mock-output-tokens":
+        if value.is_integer() and 1 <= value <= protocol.MAX_COMPLETION_TOKENS:
+            return None
+        return f"an integer within [1, {protocol.MAX_COMPLETION_TOKENS}]"
+    if 0.0 <= value <= protocol.MAX_OVERRIDE_MS:  # False for NaN
+        return None
+    return f"a number of ms within [0, {protocol.MAX_OVERRIDE_MS:g}]"
 
 
 @dataclass(slots=True)
@@ -94,17 +116,21 @@ class MockEngine:
         found: dict[str, float] = {}
         forced: str | None = None
         retry_count: str | None = None
+        bad: str | None = None
         for name, value in headers:
             if name == b"authorization":
                 auth = value
             elif name.startswith(b"x-"):
                 if name in _OVERRIDES:
-                    try:
-                        found[_OVERRIDES[name]] = float(value)
-                    except ValueError:
-                        found["bad"] = 0.0
+                    number = _number(value)
+                    if (need := _override_error(name, number)) is None:
+                        found[_OVERRIDES[name]] = number
+                    else:
+                        bad = f"{name.decode()} must be {need}, got {value.decode('latin-1')!r}"
                 elif name == b"x-mock-fault":
                     forced = value.decode("latin-1")
+                    if forced not in _FAULT_VALUES:
+                        bad = f"x-mock-fault must be one of {', '.join(_FAULT_VALUES)}, got {forced!r}"
                 elif name == b"x-stainless-retry-count":
                     retry_count = value.decode("latin-1")
         record = {"seq": seq, "method": method, "path": path, "arrival": stats.begin(),
@@ -124,8 +150,8 @@ class MockEngine:
         if route == "model":
             return _json_plan(200, json.dumps(protocol.model_object(path[len("/v1/models/"):])).encode(),
                               record)
-        if "bad" in found:
-            return self._error(protocol.ApiError(400, "x-mock-* headers must be numbers"), record)
+        if bad is not None:
+            return self._error(protocol.ApiError(400, bad), record)
         req = protocol.parse_chat_request(body)
         if isinstance(req, protocol.ApiError):
             return self._error(req, record)
@@ -198,6 +224,8 @@ class MockEngine:
     def _control(self, method: str, path: str) -> Plan:
         if path == "/mock/health" and method == "GET":
             return _json_plan(200, b'{"status":"ok"}')
+        if path == "/mock/openapi.json" and method == "GET":
+            return _json_plan(200, description_json())
         if path == "/mock/stats" and method == "GET":
             return _json_plan(200, json.dumps(self.snapshot()).encode())
         if path == "/mock/requests" and method == "GET":

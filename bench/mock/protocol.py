@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+# gpt-4o-mini's output cap, which OpenAI enforces with a 400 (a bigger ask would make the mock build it).
+MAX_COMPLETION_TOKENS = 16_384
+# The longest latency an `x-mock-*-ms` header may ask for: the default hang fault's 10 minutes.
+MAX_OVERRIDE_MS = 600_000.0
 
 # A fixed vocabulary: token k of every answer is _VOCAB[k % len(_VOCAB)] (leading spaces, as in BPE).
 _WORDS = ("Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et "
@@ -82,15 +86,24 @@ def _text_len(content: object) -> int:
     if isinstance(content, str):
         return len(content)
     if isinstance(content, list):
-        return sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
+        return sum(len(p.get("text") or "") for p in content)
     return 0
+
+
+def _content_error(where: str, content: list[Any]) -> ApiError | None:
+    for j, part in enumerate(content):
+        if not isinstance(part, dict):
+            return _wrong_type(f"{where}.content[{j}]", "an object", part)
+        if "text" in part and not isinstance(part["text"], str):
+            return _wrong_type(f"{where}.content[{j}].text", "a string", part["text"])
+    return None
 
 
 def parse_chat_request(body: bytes) -> ChatRequest | ApiError:
     """Validate a chat completions body as OpenAI does (the checks apps actually trip over)."""
     try:
         data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: arrays nested thousands deep
         return _BAD_JSON
     if not isinstance(data, dict):
         return _BAD_JSON
@@ -124,17 +137,25 @@ def parse_chat_request(body: bytes) -> ChatRequest | ApiError:
             return _missing(f"{where}.content")
         if content is not None and not isinstance(content, str | list):
             return _wrong_type(f"{where}.content", "one of a string or array of objects", content)
+        if isinstance(content, list) and (err := _content_error(where, content)):
+            return err
         chars += _text_len(content)
     max_tokens: int | None = None
     for name in ("max_tokens", "max_completion_tokens"):  # the newer name wins when both are given
         value = data.get(name)
         if value is None:
             continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 16.0 is the integer 16 (as JSON Schema reads it)
         if not isinstance(value, int) or isinstance(value, bool):
             return _wrong_type(name, "an integer", value)
         if value < 1:
             return ApiError(400, f"Invalid '{name}': integer below minimum value. Expected a value >= 1, but "
                                  f"got {value} instead.", param=name, code="integer_below_min_value")
+        if value > MAX_COMPLETION_TOKENS:
+            return ApiError(400, f"{name} is too large: {value}. This model supports at most "
+                                 f"{MAX_COMPLETION_TOKENS} completion tokens, whereas you provided {value}.",
+                            param=name, code="invalid_value")
         max_tokens = value
     stream = data.get("stream", False)
     if stream is None:
@@ -149,7 +170,9 @@ def parse_chat_request(body: bytes) -> ChatRequest | ApiError:
         if not stream:
             return ApiError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
                             param="stream_options")
-        include_usage = bool(options.get("include_usage"))
+        include_usage = options.get("include_usage", False)
+        if not isinstance(include_usage, bool):
+            return _wrong_type("stream_options.include_usage", "a boolean", include_usage)
     temperature = data.get("temperature")
     if temperature is not None and (not isinstance(temperature, int | float) or isinstance(temperature, bool)):
         return _wrong_type("temperature", "a number", temperature)
