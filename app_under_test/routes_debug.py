@@ -9,10 +9,11 @@ import gc
 import os
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from app_under_test import instrumentation, runtime, usage
 from app_under_test.agent import ChatAgent
+from app_under_test.limiters import limiter_stats
 from app_under_test.providers import PROVIDERS, lru_cache_provider
 from app_under_test.variants import Variant
 
@@ -37,6 +38,12 @@ VISIBLE_SETTINGS = ("openai_model", "openai_rate_limit_requests_per_second", "op
                     "app_inject_skip_lock")
 
 
+# Blocks and call sites listed by default in `GET /api/debug/stats`: enough for a person or the web UI, small enough
+# to poll twice a second. The harness asks for what it needs with `?blocks=N&sites=N` (after a run: all of them).
+DEFAULT_BLOCKS = 200
+DEFAULT_SITES = 10
+
+
 def _visible_settings() -> dict[str, Any]:
     s = runtime.settings()
     return {name.upper(): getattr(s, name) for name in VISIBLE_SETTINGS}
@@ -53,7 +60,9 @@ def build_debug_router(variant: Variant) -> APIRouter:
                 "message": "agent cache statistics", "provider": variant.provider}
 
     @router.get("/stats")
-    async def stats(request: Request, measure: bool = False, collect: bool = False) -> dict[str, Any]:
+    async def stats(request: Request, measure: bool = False, collect: bool = False,
+                    blocks: int = Query(DEFAULT_BLOCKS, ge=0), sites: int = Query(DEFAULT_SITES, ge=0)
+                    ) -> dict[str, Any]:
         if collect:
             gc.collect()  # instances in reference cycles stay "live" until the collector runs
         if measure:
@@ -69,7 +78,9 @@ def build_debug_router(variant: Variant) -> APIRouter:
             **state.inflight.stats(),
             "settings": _visible_settings(),
             "usage": usage.snapshot(),
-            "blocked": state.blockwatch.snapshot(),
+            "limiter": limiter_stats(),  # the shared (redis) limiter's permits, waits, fallbacks and mode
+            # The newest `blocks` blocks of the window and its `sites` sites with the most blocked time.
+            "blocked": state.blockwatch.snapshot(top=sites, blocks=blocks),
         }
 
     @router.post("/stats/reset")

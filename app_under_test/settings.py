@@ -36,8 +36,10 @@ class Settings(BaseSettings):
     app_debug_endpoints: bool = False
     app_agent_init_delay_ms: float = Field(0.0, ge=0)
     app_max_message_bytes: int = Field(32 * 1024, gt=0)
-    # The blocked-loop sampler (blockwatch.py): which call blocked the event loop, shown in /api/debug/stats.
-    app_blockwatch: bool = True
+    # The blocked-loop sampler (blockwatch.py): which call blocked the event loop, shown in /api/debug/stats. Off by
+    # default: measured beside it off, it cost ~10 ms of CPU a second idle and ~24% more app CPU per request in a
+    # `bench run` burst (README, "Measured here"); every app the harness starts turns it on (bench/servers/app.py).
+    app_blockwatch: bool = False
     app_blockwatch_threshold_ms: float = Field(20.0, gt=0)
     app_blockwatch_sample_interval_ms: float = Field(5.0, gt=0)
     # Regression knobs for proving the gate works; all off by default.

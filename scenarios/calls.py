@@ -26,8 +26,17 @@ class Cancelled(Exception):
     """The request was still in flight when Locust stopped its user."""
 
 
-def _body(settings: Any) -> dict[str, Any]:
+def _body(settings: Any, body: str = "") -> Any:
+    """The reference app's chat body, or the JSON a user gave for their own app (`null`: none)."""
+    if body:
+        return json.loads(body)
     return {"message": settings.message, "conversation_id": None}
+
+
+def _headers(text: str, base: dict[str, str] | None = None) -> dict[str, str] | None:
+    extra = {str(k): str(v) for k, v in json.loads(text).items()} if text else {}
+    merged = {**(base or {}), **extra}
+    return merged or None
 
 
 def _report_cancelled(user: FastHttpUser, method: str, name: str, ctx: dict[str, Any]) -> None:
@@ -51,12 +60,13 @@ def _finish(resp: Any, ctx: dict[str, Any], t_send: float, nbytes: int) -> None:
 def post_chat(user: FastHttpUser, *, t_planned: float | None = None, step: int | None = None) -> None:
     """One POST to the chat endpoint; the request event fires once, whatever happens."""
     settings = get_run(user.environment).settings
-    path = settings.chat_path
+    path, method = settings.chat_path, settings.chat_method
     ctx: dict[str, Any] = {"t_planned": t_planned, "step": step}
+    body, headers = _body(settings, settings.chat_body), _headers(settings.chat_headers)
     ctx["t_send"] = t_send = clock.now()
     try:
-        with user.client.post(path, json=_body(settings), name=path, stream=True, catch_response=True,
-                              context=ctx) as resp:
+        with user.client.request(method, path, json=body, name=path, stream=True, catch_response=True,
+                                 context=ctx, headers=headers) as resp:
             meta = resp.request_meta["context"]
             status = resp.status_code
             if status:
@@ -67,10 +77,10 @@ def post_chat(user: FastHttpUser, *, t_planned: float | None = None, step: int |
             except FAILURE_EXCEPTIONS as exc:  # the body was cut or timed out after the headers
                 resp.failure(exc)
             _finish(resp, meta, t_send, len(content))
-            if status == 200 and content:
+            if status == 200 and content and not settings.chat_body:  # a user's own app answers as it likes
                 _check_reply(resp, meta, content)
     except GreenletExit:
-        _report_cancelled(user, "POST", path, ctx)
+        _report_cancelled(user, method, path, ctx)
         raise
 
 
@@ -90,12 +100,14 @@ def _check_reply(resp: Any, meta: dict[str, Any], content: bytes) -> None:
 def post_stream(user: FastHttpUser, *, t_planned: float | None = None, step: int | None = None) -> None:
     """One POST to the SSE endpoint, timing the first token and the gaps between tokens."""
     settings = get_run(user.environment).settings
-    path = settings.stream_path
+    path, method = settings.stream_path, settings.stream_method
     ctx: dict[str, Any] = {"t_planned": t_planned, "step": step}
+    body = _body(settings, settings.stream_body)
+    headers = _headers(settings.stream_headers, {"Accept": "text/event-stream"})
     ctx["t_send"] = t_send = clock.now()
     try:
-        with user.client.post(path, json=_body(settings), name=path, stream=True, catch_response=True,
-                              context=ctx, headers={"Accept": "text/event-stream"}) as resp:
+        with user.client.request(method, path, json=body, name=path, stream=True, catch_response=True,
+                                 context=ctx, headers=headers) as resp:
             meta = resp.request_meta["context"]
             status = resp.status_code
             if status:
@@ -103,10 +115,10 @@ def post_stream(user: FastHttpUser, *, t_planned: float | None = None, step: int
             if status != 200:
                 _finish(resp, meta, t_send, _error_body_length(resp))
                 return
-            nbytes = _read_events(resp, meta, t_send)
+            nbytes = _read_events(resp, meta, t_send, generic=bool(settings.stream_body))
             _finish(resp, meta, t_send, nbytes)
     except GreenletExit:
-        _report_cancelled(user, "POST", path, ctx)
+        _report_cancelled(user, method, path, ctx)
         raise
 
 
@@ -117,8 +129,9 @@ def _error_body_length(resp: Any) -> int:
         return 0
 
 
-def _read_events(resp: Any, meta: dict[str, Any], t_send: float) -> int:
-    """Read the SSE body line by line as it arrives; returns the bytes read."""
+def _read_events(resp: Any, meta: dict[str, Any], t_send: float, generic: bool = False) -> int:
+    """Read the SSE body line by line as it arrives; returns the bytes read. `generic` (a user's own stream): every
+    `data:` event is a token and the end of the stream is its end, whatever the events hold."""
     parser = SSEParser()
     token_times: list[float] = []
     done = failed = False
@@ -132,6 +145,10 @@ def _read_events(resp: Any, meta: dict[str, Any], t_send: float) -> int:
             nbytes += len(line)
             event = parser.feed_line(line)
             if event is None:
+                continue
+            if generic:
+                if event.get("raw") != "[DONE]":
+                    token_times.append(clock.now())
                 continue
             kind = event.get("type")
             if kind == "token":
@@ -155,6 +172,7 @@ def _read_events(resp: Any, meta: dict[str, Any], t_send: float) -> int:
         resp.failure(exc)
         failed = True
     _token_stats(meta, t_send, token_times)
+    done = done or (generic and not failed)
     if meta.get("error_kind") and not failed:
         resp.failure(meta["error_detail"])
     elif not done and not failed:

@@ -18,6 +18,7 @@ from bench.errors import UsageError
 from bench.mock.config import TIERS, MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.servers.app import AppServer, running_app
+from bench.servers.target import TargetServer, TargetSpec, running_target
 from scenarios.options import DEFAULT_APP_VARIANT, Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class StackConfig:
     mock_tier: str = "none"
     model: str | None = None  # sent upstream as OPENAI_MODEL (real backends)
     api_key: str | None = field(default=None, repr=False)  # a real backend's key: the app's environment only
+    app: str = ""  # a user's app, MODULE:ATTR, started instead of the variant (bench.servers.target)
+    watch: tuple[str, ...] = ()  # with `app`: --watch MODULE:CLASS
 
     @property
     def uses_mock(self) -> bool:
@@ -54,7 +57,8 @@ class StackConfig:
         return f"the mock backend ({self.mock_latency_ms:g} ms, {limit})"
 
     def describe(self) -> str:
-        return f"variant {self.variant} against {self.backend_text()}"
+        what = f"app {self.app}" if self.app else f"variant {self.variant}"
+        return f"{what} against {self.backend_text()}"
 
 
 def stack_config(settings: Settings) -> StackConfig:
@@ -63,10 +67,23 @@ def stack_config(settings: Settings) -> StackConfig:
     The variant is `--app-variant`, else `--variant` (a headless run names it there), else the default.
     """
     variant = settings.app_variant or settings.variant or DEFAULT_APP_VARIANT
-    try:
-        parse_variant(variant)
-    except VariantError as exc:
-        raise UsageError(f"with no host, Locust starts the app itself: {exc}") from None
+    app = settings.app.strip()
+    watch = tuple(w.strip() for w in settings.app_watch.split(",") if w.strip())
+    if app:
+        module, sep, attr = app.partition(":")
+        if not sep or not module or not attr:
+            raise UsageError(f"app {app!r}: expected MODULE:ATTR (e.g. myapp.main:app)")
+        bad = [w for w in watch if w.count(":") != 1 or w.startswith(":") or w.endswith(":")]
+        if bad:
+            raise UsageError(f"app_watch {bad[0]!r}: expected MODULE:CLASS")
+        variant = app  # the records' label names what runs
+    elif watch:
+        raise UsageError("app_watch counts classes of your own app: give app MODULE:ATTR too")
+    else:
+        try:
+            parse_variant(variant)
+        except VariantError as exc:
+            raise UsageError(f"with no host, Locust starts the app itself: {exc}") from None
     backend = settings.backend.strip() or MOCK_BACKEND
     if backend != MOCK_BACKEND and not backend.startswith(("http://", "https://")):
         raise UsageError(f"--backend must be {MOCK_BACKEND!r} or an http(s) base URL, got {backend!r}")
@@ -77,7 +94,7 @@ def stack_config(settings: Settings) -> StackConfig:
     if settings.mock_tier != "none" and settings.mock_tier not in TIERS:
         raise UsageError(f"unknown mock tier {settings.mock_tier!r}; valid: none, {', '.join(TIERS)}")
     return StackConfig(variant=variant, backend=backend.rstrip("/"), mock_latency_ms=settings.mock_latency_ms,
-                       mock_rps=settings.mock_rps, mock_tier=settings.mock_tier)
+                       mock_rps=settings.mock_rps, mock_tier=settings.mock_tier, app=app, watch=watch)
 
 
 class EmbeddedStack:
@@ -90,7 +107,7 @@ class EmbeddedStack:
     def __init__(self, log_dir: str | None = None) -> None:
         self.log_dir = log_dir
         self.config: StackConfig | None = None
-        self.app: AppServer | None = None
+        self.app: AppServer | TargetServer | None = None
         self.mock: MockServer | None = None
         self.own_urls: set[str] = set()
         self._stack = contextlib.ExitStack()
@@ -108,7 +125,7 @@ class EmbeddedStack:
         procs += [self.mock.process.proc] if self.mock else []
         return bool(procs) and all(p.poll() is None for p in procs)
 
-    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[AppServer, bool]:
+    def ensure(self, config: StackConfig, *, fresh: bool = False) -> tuple[AppServer | TargetServer, bool]:
         """The running app for `config`, started (or restarted) if needed; returns (app, started_now)."""
         with self._lock:
             if self.app is not None and not fresh and config == self.config and self.alive():
@@ -121,21 +138,24 @@ class EmbeddedStack:
                     self.mock = self._stack.enter_context(running_mock(config.mock_config(), log_dir=self.log_dir))
                     backend_url = self.mock.api_base
                 env = {"OPENAI_MODEL": config.model} if config.model else None
-                self.app = self._stack.enter_context(running_app(config.variant, backend_url, log_dir=self.log_dir,
-                                                                 api_key=config.api_key, env=env))
+                app: AppServer | TargetServer = self._stack.enter_context(
+                    running_target(TargetSpec(config.app, watch=config.watch), backend_url, log_dir=self.log_dir,
+                                   api_key=config.api_key, env=env)) if config.app else self._stack.enter_context(
+                    running_app(config.variant, backend_url, log_dir=self.log_dir, api_key=config.api_key, env=env))
+                self.app = app
             except BaseException:
                 self.stop()
                 raise
             self.config = config
-            self.own_urls.add(self.app.url)
-            logger.info("embedded servers up: %s at %s", config.describe(), self.app.url)
-            return self.app, True
+            self.own_urls.add(app.url)
+            logger.info("embedded servers up: %s at %s", config.describe(), app.url)
+            return app, True
 
     def reset_counters(self) -> None:
         """A new test on the same servers: start the peaks (loop lag, in flight) and the mock's books afresh."""
         with contextlib.suppress(httpx.HTTPError):
             if self.app is not None:
-                httpx.post(self.app.url + "/api/debug/stats/reset", timeout=5.0)
+                self.app.reset()
             if self.mock is not None:
                 self.mock.reset()
 

@@ -1,5 +1,6 @@
 """The app's insides, live, for the web UI: background greenlets poll the app's /api/debug/stats and the
-mock's /mock/stats twice a second; `snapshot()` adds the app's RSS and Locust's own figures.
+mock's /mock/stats twice a second; `snapshot()` adds the app's RSS and Locust's own figures, and names the call
+sites that blocked the app's event loop (its blocked-loop sampler) since the test started.
 
 A blocked event loop answers its stats route late; the poller never waits on it in a web request, and the
 snapshot says how old the app's figures are instead.
@@ -23,6 +24,9 @@ from scenarios.serving import Serving, get_serving
 
 POLL_INTERVAL_S = 0.5
 STATS_TIMEOUT_S = 60.0  # a blocked loop may take this long to answer; the age shows meanwhile
+# The app's stats without its list of blocks (the tab shows totals and sites), and the top sites only.
+STATS_QUERY = "?blocks=0&sites=5"
+TOP_SITES = 3
 
 
 @dataclass
@@ -110,9 +114,10 @@ class Insides:
         if serving is None:
             return None
         if serving.mode == "external" and serving.external_host:
-            return serving.external_host.rstrip("/") + "/api/debug/stats"
+            return serving.external_host.rstrip("/") + "/api/debug/stats" + STATS_QUERY
         app = serving.stack.app
-        return app.url + "/api/debug/stats" if app is not None else None
+        # A user's app (`--app`) answers the same figures on its reserved prefix (bench/inject).
+        return app.url + getattr(app, "stats_path", "/api/debug/stats") + STATS_QUERY if app is not None else None
 
     def _mock_url(self) -> str | None:
         serving = self._serving()
@@ -148,6 +153,7 @@ class Insides:
                 "in_flight": app.get("in_flight"),
                 "in_flight_peak": app.get("in_flight_peak"),
                 "rss_mib": self._rss_mib(serving),
+                "blocked": blocked_view(app.get("blocked")),
                 "age_s": _age(app_reading, now),
                 "waiting_s": round(now - app_reading.asked_at, 1) if app_reading.asked_at else 0.0,
                 "error": app_reading.error,
@@ -188,6 +194,27 @@ class Insides:
             "median_ms": total.median_response_time,
             "p95_ms": total.get_response_time_percentile(0.95) if total.num_requests else None,
         }
+
+
+def site_where(label: str) -> str:
+    """`file:line function` of a site label, without the library call or code line that follow it."""
+    return label.split(" -> ")[0].split(": ")[0]
+
+
+def blocked_view(blocked: Any) -> dict[str, Any] | None:
+    """The app's blocked-loop figures as the tab shows them: totals and the top sites, each with its file and
+    line, the library call it made (or its code line) and its share of the blocked time. None when the app has
+    no sampler (an older app, or your own) or it is off."""
+    if not isinstance(blocked, dict) or not blocked.get("running"):
+        return None
+    sites = []
+    for s in (blocked.get("sites") or [])[:TOP_SITES]:
+        calls = str(s["calls"]).rsplit(" ", 1)[-1] if s.get("calls") else s.get("code")
+        sites.append({"where": site_where(str(s.get("site") or "?")), "calls": calls, "own_code": s.get("own_code"),
+                      "blocked_ms": s.get("blocked_ms"), "share": s.get("share")})
+    return {"blocked_ms": blocked.get("blocked_ms"), "share": blocked.get("blocked_share"),
+            "blocks": blocked.get("block_count"), "max_block_ms": blocked.get("max_block_ms"),
+            "threshold_ms": (blocked.get("settings") or {}).get("threshold_ms"), "sites": sites}
 
 
 def _age(reading: Reading, now: float) -> float | None:

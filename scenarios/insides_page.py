@@ -14,6 +14,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("loop_lag_p99_ms", "Event-loop lag, p99 of the last minute (ms)"),
         ("rss_mib", "App RSS, all processes (MiB)"),
         ("app_in_flight", "Requests in flight in the app (peak)"),
+        ("loop_blocked", "Event loop blocked: ms (share of the time)"),
     )),
     ("Upstream (mock backend)", (
         ("upstream_429s", "Upstream 429s"),
@@ -60,6 +61,8 @@ PAGE = """<!doctype html>
   .good { color: #1e8449; }
   #status { font-size: .85rem; color: #666; }
   a { color: #2c5aa0; }
+  ol.sites { background: #fff; border-radius: 8px; padding: .7rem .9rem .7rem 2.2rem; margin: 0;
+    box-shadow: 0 1px 2px #0002; font-family: ui-monospace, monospace; font-size: .85rem; }
 </style>
 </head>
 <body>
@@ -67,6 +70,8 @@ PAGE = """<!doctype html>
 <div class="meta">variant <b id="variant">-</b> &middot; <span id="backend">-</span> &middot;
   app <span id="app_url">-</span> &middot; <a href="./">back to the Locust UI</a></div>
 __SECTIONS__
+<section><h2>Calls that blocked the event loop (since the test started)</h2>
+<ol class="sites" id="blocked_sites"><li>-</li></ol></section>
 <div id="status">connecting...</div>
 <script>
 const REFRESH_MS = __REFRESH_MS__;
@@ -79,6 +84,19 @@ function put(id, text, cls) {
   el.className = el.className.split(" ").filter(c => c !== "bad" && c !== "good").join(" ") + (cls ? " " + cls : "");
 }
 function lagClass(ms) { return ms === null || ms === undefined ? "" : (ms >= 100 ? "bad" : "good"); }
+function showBlocked(b) {
+  put("loop_blocked", b ? fmt(b.blocked_ms, 0) + " (" + fmt(b.share * 100) + "%)" : "-",
+      b ? (b.share >= 0.1 ? "bad" : "good") : "");
+  const items = !b ? ["the app reports no blocked-loop figures"] :
+    b.sites.length === 0 ? ["no block over " + fmt(b.threshold_ms, 0) + " ms"] :
+    b.sites.map(x => x.where + (x.calls ? " -> " + x.calls : "") + ": " + fmt(x.blocked_ms, 0) + " ms (" +
+                     fmt(x.share * 100, 0) + "% of blocked time)");
+  document.getElementById("blocked_sites").replaceChildren(...items.map(text => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+}
 async function refresh() {
   try {
     const r = await fetch("insides/stats", {cache: "no-store"});
@@ -93,6 +111,7 @@ async function refresh() {
     put("loop_lag_p99_ms", fmt(a.loop_lag_p99_ms), lagClass(a.loop_lag_p99_ms));
     put("rss_mib", fmt(a.rss_mib));
     put("app_in_flight", pair(a.in_flight, a.in_flight_peak, 0));
+    showBlocked(a.blocked);
     put("upstream_429s", fmt(m.upstream_429s, 0), m.upstream_429s ? "bad" : "");
     put("mock_in_flight", pair(m.in_flight, m.peak_in_flight, 0));
     put("mock_received", fmt(m.received, 0));

@@ -17,6 +17,7 @@ from bench.run.backends import Backend, resolve_backend
 from scenarios.registry import SCENARIOS
 from scenarios.schedule import parse_steps
 
+METHODS = ("POST", "GET", "PUT", "PATCH", "DELETE")
 # The embedded app's default variant, listed first: the web UI's dropdown preselects its first entry.
 DEFAULT_APP_VARIANT = "async"
 APP_VARIANTS = (DEFAULT_APP_VARIANT, *(name for name in PRESETS if name != DEFAULT_APP_VARIANT))
@@ -61,10 +62,24 @@ OPTIONS: tuple[Option, ...] = (
     Option("think_time", float, 0.0, "Seconds a closed-loop user waits between requests"),
     Option("chat_path", str, "/api/chat", "Path of the JSON chat endpoint"),
     Option("stream_path", str, "/api/chat/stream", "Path of the SSE chat endpoint"),
+    # Your own app's request (`bench run --app ... --request 'POST /chat {...}'`): method, JSON body, headers.
+    Option("chat_method", str, "POST", "HTTP method of the chat request", choices=METHODS),
+    Option("chat_body", str, "", "JSON body of the chat request, sent as it is and its answer not checked (empty: "
+           "the reference app's {message, conversation_id}; null: no body)"),
+    Option("chat_headers", str, "", "Extra headers of the chat request, as a JSON object"),
+    Option("stream_method", str, "POST", "HTTP method of the SSE request", choices=METHODS, web_ui=False),
+    Option("stream_body", str, "", "JSON body of the SSE request; when given, every `data:` event counts as a "
+           "token and the stream's end as its end (empty: the reference app's events)", web_ui=False),
+    Option("stream_headers", str, "", "Extra headers of the SSE request, as a JSON object", web_ui=False),
     Option("max_inflight", int, 10000, "Connections one steady driver may hold open at once", web_ui=False),
     # The embedded servers: used only when no host is given (scenarios/serving.py); `bench run` gives one.
     Option("app_variant", str, "", "Variant of the app Locust starts when no host is given",
            choices=APP_VARIANTS),
+    # Or your own app, started the way `bench run --app` starts it (instrumented, its upstream the mock).
+    Option("app", str, "", "Your own ASGI app as MODULE:ATTR (importable from Locust's directory): with no host, "
+           "Locust starts it instead of the reference app; its request comes from the chat options, else from its "
+           "OpenAPI schema"),
+    Option("app_watch", str, "", "With --app: classes whose instances to count, MODULE:CLASS[,MODULE:CLASS]"),
     Option("backend", str, "mock", "Upstream of that app: 'mock' (start the mock backend), 'openai' (OpenAI's "
            "API; needs OPENAI_API_KEY in Locust's environment) or an OpenAI-compatible base URL"),
     Option("model", str, "", "Model that app asks its upstream for (empty: gpt-4o-mini for openai, else the "
@@ -97,8 +112,16 @@ class Settings:
     think_time: float
     chat_path: str
     stream_path: str
+    chat_method: str
+    chat_body: str
+    chat_headers: str
+    stream_method: str
+    stream_body: str
+    stream_headers: str
     max_inflight: int
     app_variant: str
+    app: str
+    app_watch: str
     backend: str
     model: str
     mock_latency_ms: float

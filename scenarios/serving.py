@@ -26,6 +26,7 @@ from bench.errors import BenchError
 from scenarios.embedded import MOCK_BACKEND, EmbeddedStack, StackConfig, stack_config
 from scenarios.options import app_backend, settings_from
 from scenarios.registry import get_scenario
+from scenarios.request_spec import derive
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Serving:
     external_host: str | None = None
     starter: gevent.Greenlet | None = None
     error: str | None = None
+    derived_options: dict[str, str] | None = None  # the chat options derived for a user's app (`--app`)
 
 
 def get_serving(environment: Any) -> Serving | None:
@@ -124,6 +126,12 @@ def on_test_start(environment: Any) -> None:
         runner.update_state(previous_state)
         raise StopTest("Locust is quitting")
     app, started = result
+    if config.app:
+        try:
+            _use_app_request(serving, app, config.app, opts)
+        except (BenchError, ValueError) as exc:
+            runner.update_state(previous_state)
+            _fail(environment, serving, str(exc))
     serving.mode, serving.external_host, serving.error = "embedded", None, None
     environment.host = app.url
     for user_class in environment.user_classes:
@@ -132,6 +140,20 @@ def on_test_start(environment: Any) -> None:
     opts.variant = config.variant
     if not started:
         logger.info("embedded servers reused: %s at %s", config.describe(), app.url)
+
+
+def _use_app_request(serving: Serving, app: Any, ref: str, opts: Any) -> None:
+    """A user's app (`--app`): its request from its OpenAPI schema, as `bench run --app` derives it, unless the chat
+    options give one (options this function set for an earlier app do not count as given)."""
+    keys = ("chat_path", "chat_method", "chat_body", "chat_headers")
+    current = {k: str(getattr(opts, k, "") or "") for k in keys}
+    if current["chat_body"] and current != serving.derived_options:
+        return
+    request = derive(app.openapi(), ref)
+    serving.derived_options = request.locust_options("chat")
+    for key, value in serving.derived_options.items():
+        setattr(opts, key, value)
+    logger.info("%s: each user sends %s (from its OpenAPI schema)", ref, request.text())
 
 
 def _fail(environment: Any, serving: Serving, message: str) -> NoReturn:
@@ -151,7 +173,7 @@ def summary(environment: Any) -> str | None:
     if serving is None or serving.stack.app is None:
         return None
     try:
-        app = httpx.get(serving.stack.app.url + "/api/debug/stats", timeout=5.0).json()
+        app = httpx.get(serving.stack.app.url + "/api/debug/stats?blocks=0&sites=1", timeout=5.0).json()
         mock = serving.stack.mock.stats() if serving.stack.mock else {}
     except (httpx.HTTPError, ValueError):
         return None
@@ -159,6 +181,11 @@ def summary(environment: Any) -> str | None:
     line = (f"embedded app {app.get('variant')}: ChatAgent constructions {app.get('constructions')}, live "
             f"{app.get('live_instances')}, loop lag max {lag.get('max_ms', 0):.0f} ms, "
             f"p99 {lag.get('p99_ms', 0):.0f} ms")
+    blocked = app.get("blocked") or {}
+    if blocked.get("running") and blocked.get("sites"):
+        top = blocked["sites"][0]
+        line += (f", loop blocked {blocked.get('blocked_ms', 0):.0f} ms, {top.get('share', 0):.0%} of it at "
+                 f"{top.get('site')}")
     if mock:
         line += (f"; upstream 429s {mock.get('answered_by_status', {}).get('429', 0)}, "
                  f"mock in flight peak {mock.get('peak_in_flight')}")

@@ -26,7 +26,7 @@ TAB_KEY = "insides"
 TAB = {"title": "Insides", "key": TAB_KEY}
 # Not "name": the table sorts rows by a column of that key, and the figures read best in their own order.
 TABLE = {"key": TAB_KEY, "structure": [{"key": "figure", "title": "Figure"}, {"key": "value", "title": "Value"}]}
-EMBEDDED_DESTS = ("app_variant", "backend", "mock_latency_ms", "mock_rps", "mock_tier", "scenario")
+EMBEDDED_DESTS = ("app_variant", "app", "app_watch", "backend", "mock_latency_ms", "mock_rps", "mock_tier", "scenario")
 
 
 def install(environment: Any) -> None:
@@ -121,6 +121,22 @@ def _offer_shapes(environment: Any) -> None:
             environment.available_shape_classes[type(shape).__name__] = shape
 
 
+def blocked_rows(b: dict[str, Any] | None, num: Any) -> list[tuple[str, str]]:
+    """The event loop's blocks since the test started, and the call sites that made them."""
+    if b is None:
+        return []
+    share = f"{b['share']:.1%} of the time" if isinstance(b.get("share"), int | float) else "-"
+    rows = [(f"Event loop blocked (over {num(b.get('threshold_ms'), 0)} ms at a time)",
+             f"{num(b.get('blocked_ms'), 0)} ms, {share}, {num(b.get('blocks'))} blocks, "
+             f"longest {num(b.get('max_block_ms'), 0)} ms")]
+    for i, site in enumerate(b.get("sites") or [], start=1):
+        what = f" -> {site['calls']}" if site.get("calls") else ""
+        share = f"{site['share']:.0%}" if isinstance(site.get("share"), int | float) else "-"
+        rows.append((f"Blocking call site #{i}", f"{site['where']}{what}: {num(site.get('blocked_ms'), 0)} ms "
+                                                  f"({share} of blocked time)"))
+    return rows
+
+
 def tab_rows(s: dict[str, Any]) -> list[dict[str, str]]:
     """The Insides tab's table: one row per figure, values as text."""
     a, m, lo = s["app"], s["mock"], s["locust"]
@@ -146,6 +162,7 @@ def tab_rows(s: dict[str, Any]) -> list[dict[str, str]]:
         ("Event-loop lag max (ms)", num(a["loop_lag_max_ms"])),
         ("Event-loop lag p99, last minute (ms)", num(a["loop_lag_p99_ms"])),
         ("App RSS (MiB)", num(a["rss_mib"])),
+        *blocked_rows(a.get("blocked"), num),
         ("Requests in flight in the app", pair(a["in_flight"], a["in_flight_peak"])),
         ("Upstream 429s", num(m["upstream_429s"])),
         ("Mock in flight", pair(m["in_flight"], m["peak_in_flight"])),

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.commands.paths import check_writable
 from bench.errors import RegressionFound, SetupError, UsageError
 from bench.gate.baseline import DEFAULT_PATH, Baseline, build_baseline, load_baseline, write_baseline
 from bench.gate.plan import DEFAULT_REPEAT, GATE_PLANS, gate_profile, needs_of
@@ -46,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "to $GITHUB_STEP_SUMMARY when that is set")
     parser.add_argument("--junit", metavar="FILE", help="JUnit XML (default OUT/gate-junit.xml)")
     add_backend_arguments(parser, note="; the gate accepts only the mock (anything else: exit 2)")
+    from bench.commands.target_args import add_target_arguments
+
+    # `--app`: gate your own app's concerns (bench/commands/gate_app.py); its baseline defaults to bench-baseline.json.
+    add_target_arguments(parser, scenarios=True)
 
 
 MOCK_ONLY = ("the gate measures against the embedded mock only (its metrics read the mock's upstream counters "
@@ -106,6 +111,14 @@ def _run(args: argparse.Namespace, only: set[str] | None, out: Path) -> dict[str
     return results
 
 
+def _check_outputs(args: argparse.Namespace, out: Path) -> None:
+    """The report paths, refused before a run of several minutes would fill them."""
+    check_writable("--out", out, directory=True)
+    for flag, path in (("--markdown", args.markdown), ("--junit", args.junit)):
+        if path:
+            check_writable(flag, path, directory=False)
+
+
 def _previous(path: str) -> Baseline | None:
     return load_baseline(path) if Path(path).exists() else None
 
@@ -115,6 +128,15 @@ def run(args: argparse.Namespace) -> int:
     from bench.results.schema import load_results
 
     check_backend(args)
+    from bench.commands.target_args import target_from_args
+
+    if (target := target_from_args(args)) is not None:
+        from bench.commands.gate_app import run_app_gate
+
+        return run_app_gate(args, target)
+    if args.scenarios:
+        raise UsageError("--scenarios chooses among your app's scenarios: give --app MODULE:ATTR (the reference "
+                         "app's gate runs its plan; narrow it with --metrics)")
     only = _metrics(args.metrics)
     knobs = active_knobs()
     if args.repeat is not None and args.repeat < 1:
@@ -129,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"bench gate: regression knobs set: {', '.join(f'{k}={v}' for k, v in sorted(knobs.items()))}",
               file=sys.stderr)
     out = _out_dir(args)
+    _check_outputs(args, out)
     started = time.perf_counter()
     results = load_results(args.results) if args.results else _run(args, only, out)
     results_path = str(args.results or out / "results.json")
@@ -143,11 +166,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _update(args: argparse.Namespace, results: dict[str, Any], measurements: dict[str, Any],
             previous: Baseline | None, source: str) -> int:
-    from bench.gate.metrics import REGISTRY
+    from bench.gate.metrics import REGISTRY, breaks
 
-    broken = [f"{mid} ({', '.join(f'{v:g}' for v in m.present if v != REGISTRY[mid].expected)})"
-              for mid, m in measurements.items()
-              if REGISTRY[mid].kind == "exact" and any(v != REGISTRY[mid].expected for v in m.present)]
+    def off(mid: str, v: float) -> bool:
+        return REGISTRY[mid].kind == "exact" and breaks(REGISTRY[mid].direction, REGISTRY[mid].expected, v)
+
+    broken = [f"{mid} ({', '.join(f'{v:g}' for v in m.present if off(mid, v))})"
+              for mid, m in measurements.items() if any(off(mid, v) for v in m.present)]
     if broken:
         raise SetupError(f"not writing a baseline from a run that breaks invariants: {'; '.join(broken)}")
     missing = [mid for mid, m in measurements.items() if m.missing or not m.present]

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench.commands.paths import check_writable
 from bench.errors import UsageError, interrupt_code
 from bench.run import cost
 from bench.run.backends import Backend, add_backend_arguments, backend_from_args, backend_spec
 from bench.run.config import RunConfig, RunPlan, plan, validate
 from bench.run.profiles import PROFILES, Profile
 from bench.run.scenario_facts import SCENARIO_NAMES
+
+if TYPE_CHECKING:
+    from bench.run.target import UserTarget
 
 HELP = "run the scenarios against the app's variants and write results.json, charts and the report"
 
@@ -44,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=int, metavar="N",
                         help="cap each upstream answer at N tokens (OPENAI_MAX_TOKENS for every app); the cost "
                         "estimate then bounds the output by it")
+    parser.add_argument("--redis-url", metavar="URL",
+                        help="a Redis for the limiter=redis variants (async-redis-limited) to share; by default the "
+                        "run starts its own redis-server on a free loopback port")
     parser.add_argument("--processes", type=int, default=1, help="Locust load processes (its --processes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mock's latency and fault draws")
     parser.add_argument("--init-delay-ms", type=float, default=0.0,
@@ -51,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label", default="", help="name for the output directory and the report")
     parser.add_argument("--out", default="", help="output directory (default reports/<UTC stamp>-<label>/)")
     parser.add_argument("--no-report", action="store_true", help="write results.json only")
+    from bench.commands.target_args import add_target_arguments
+
+    add_target_arguments(parser)
 
 
 def _out_dir(args: argparse.Namespace, label: str) -> Path:
@@ -61,19 +72,30 @@ def _out_dir(args: argparse.Namespace, label: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bench.commands.target_args import refuse_reference_flags, target_from_args
+
+    target = target_from_args(args)  # `--app`: the user's app is the only variant, in its own profile
+    if target is not None:
+        refuse_reference_flags(args, variants="", profile="quick", init_delay_ms=0.0)
+    _check_flags(args)
     config = validate(RunConfig(
-        profile=args.profile, variants=_csv(args.variants), scenarios=_csv(args.scenarios), users=args.users,
-        latency_ms=args.latency, repeat=args.repeat, backend=backend_spec(args), model=args.model,
-        processes=args.processes, seed=args.seed, label=args.label or args.profile, init_delay_ms=args.init_delay_ms,
-        max_tokens=args.max_tokens,
+        profile="app" if target else args.profile, variants=_csv(args.variants), scenarios=_csv(args.scenarios),
+        users=args.users, latency_ms=args.latency, repeat=args.repeat, backend=backend_spec(args), model=args.model,
+        processes=args.processes, seed=args.seed, label=args.label or (_app_label(target) if target else args.profile),
+        init_delay_ms=args.init_delay_ms, max_tokens=args.max_tokens, target=target, redis_url=args.redis_url,
     ))
     backend = backend_from_args(args)
     profile = plan(config)
     if not profile.steps:
         raise UsageError("nothing to run: the filters leave no scenario of the profile")
     guard = _cost_guard(args, backend, profile)  # refuses here, before any server starts or any call is made
+    if config.target is not None:
+        config = replace(config, target=discover_target(config.target, backend))
     out = _out_dir(args, config.label)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output directory {out}: {exc.strerror or exc}") from None
     config = replace(config, out_dir=str(out))
 
     from bench.run.orchestrator import run_plan, serial_request_s
@@ -102,6 +124,34 @@ def run(args: argparse.Namespace) -> int:
     return interrupted or 0
 
 
+def _check_flags(args: argparse.Namespace) -> None:
+    """The flags validate() does not cover, refused before anything starts."""
+    if not (args.init_delay_ms >= 0 and math.isfinite(args.init_delay_ms)):  # NaN fails `>= 0`
+        raise UsageError(f"--init-delay-ms must be a finite number >= 0, got {args.init_delay_ms}")
+    if getattr(args, "model_path", None) and backend_spec(args) != "local-llm":
+        raise UsageError("--model-path applies to --backend local-llm only")
+    if args.out:
+        check_writable("--out", args.out, directory=True)
+
+
+def _app_label(target: UserTarget) -> str:
+    return target.spec.app.partition(":")[0].rsplit(".", 1)[-1]
+
+
+def discover_target(target: UserTarget, backend: Backend) -> UserTarget:
+    """Start the user's app once before the run: it imports, its request is derived or checked (one line and
+    exit 2 if not). The embedded mock answers instantly; a real backend is called once; a model the run starts
+    itself is not up yet, so the request is only checked for the route."""
+    from bench.run.target import discover
+
+    url = None if backend.kind == "mock" else backend.base_url or None
+    found = discover(target, backend_url=url, api_key=backend.api_key, try_request=backend.kind != "local-llm")
+    assert found.request is not None
+    print(f"bench run: each user sends {found.request.text()}"
+          + (" (from its OpenAPI schema)" if found.request.source == "openapi" else ""), file=sys.stderr)
+    return found
+
+
 def _max_tokens(profile: Profile, backend: Backend) -> int | None:
     """The output cap the apps will run with (a backend's own setting wins, as in the orchestrator)."""
     caps = [{**s.app_env, **backend.app_env()}.get("OPENAI_MAX_TOKENS") for s in profile.steps]
@@ -112,15 +162,17 @@ def _max_tokens(profile: Profile, backend: Backend) -> int | None:
 def _cost_guard(args: argparse.Namespace, backend: Backend, profile: Profile) -> dict[str, Any]:
     """Estimate the plan's upstream calls, tokens and cost; refuse a paid run above the budget (exit 2, one
     line) unless --yes. Returns what results.json records under `cost`."""
-    if args.budget is not None and args.budget < 0:
+    if args.budget is not None and not args.budget >= 0:  # NaN too
         raise UsageError("--budget must be >= 0 (USD)")
     prices = cost.load_prices(args.prices)
     # A URL backend is priced only by a model named on the command line: the app's default model name says
     # nothing about what a local server runs.
     # The mock is free whatever model it is asked for.
     model = backend.model if backend.kind == "openai" else None if backend.kind == "mock" else args.model
+    from bench.run.backend_probe import probe_calls
+
     est = cost.estimate(profile, model=model, prices=prices, max_tokens=_max_tokens(profile, backend),
-                        real_backend=backend.kind != "mock")
+                        real_backend=backend.kind != "mock", probe_calls=probe_calls(profile))
     guarded = cost.is_guarded(backend.kind, model, prices)
     budget = args.budget if args.budget is not None else cost.DEFAULT_BUDGET_USD
     waived = cost.check_budget(est, budget_usd=budget, yes=args.yes) if guarded else None

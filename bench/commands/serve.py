@@ -5,15 +5,18 @@ server; `--model` names the model asked for)."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 
 from app_under_test.settings import SettingsError, load_settings
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError
 from bench.run.backends import Backend, add_backend_arguments, backend_from_args
+from bench.servers.target import BOOTSTRAP, TargetSpec
 
 HELP = ("run one variant of the app under test (uvicorn), against the embedded mock backend, OpenAI "
         "(--backend openai) or an OpenAI-compatible server (--backend-url)")
@@ -28,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mock-latency-ms", type=float, default=1000.0, help="embedded mock's latency")
     parser.add_argument("--no-debug", action="store_true", help="do not mount /api/debug/*")
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    from bench.commands.target_args import add_target_arguments
+
+    add_target_arguments(parser, calls=False, workers=False)  # `--app`: your app, instrumented, instead of a variant
 
 
 def _backend_url(backend: Backend, stack: ExitStack, latency_ms: float) -> str:
@@ -50,7 +56,42 @@ def _backend_url(backend: Backend, stack: ExitStack, latency_ms: float) -> str:
     return backend.base_url
 
 
+def _serve_target(args: argparse.Namespace, spec: TargetSpec, backend: Backend) -> int:
+    """`bench serve --app`: the user's app under uvicorn with the instrumentation injected (its figures at
+    /__bench__/stats), its upstream the embedded mock or the given backend."""
+    from bench.inject.bootstrap import check_target
+    from bench.servers.uvicorn_runner import run_uvicorn
+
+    with ExitStack() as stack:
+        base_url = _backend_url(backend, stack, args.mock_latency_ms)
+        os.environ.update(spec.child_env(base_url, api_key=backend.api_key, extra=backend.app_env()))
+        if problem := check_target():  # imports it here, once: a bad app is one line, not a traceback per worker
+            raise UsageError(problem.split(": ", 1)[1])
+        where = f"http://{args.host}:{args.port}" if args.fd is None else f"the socket passed as fd {args.fd}"
+        print(f"serving {spec.app} (instrumented: /__bench__/stats) on {where} with {args.workers} worker(s); "
+              "Ctrl-C stops", file=sys.stderr)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        run_uvicorn(BOOTSTRAP, factory=True, host=args.host, port=args.port, fd=args.fd, workers=args.workers)
+    return 0
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    """What argparse's types cannot say, refused before anything starts."""
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be within [0, 65535] (0: any free port), got {args.port}")
+    if not (args.mock_latency_ms >= 0 and math.isfinite(args.mock_latency_ms)):  # NaN fails `>= 0`
+        raise UsageError(f"--mock-latency-ms must be a finite number >= 0, got {args.mock_latency_ms}")
+
+
 def run(args: argparse.Namespace) -> int:
+    from bench.commands.target_args import target_from_args
+
+    _check_ranges(args)
+    target = target_from_args(args)
+    if target is not None:
+        if args.workers < 1:
+            raise UsageError("--workers must be at least 1")
+        return _serve_target(args, replace(target.spec, workers=args.workers), backend_from_args(args))
     try:
         variant = parse_variant(args.variant)
     except VariantError as exc:

@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.errors import SetupError
 from bench.gate.baseline import Baseline, BaselineMetric
-from bench.gate.metrics import REGISTRY, Measurement
+from bench.gate.metrics import REGISTRY, Measurement, breaks
 from bench.results.stats import ALPHA, Estimate, Significance, bootstrap, clean, significance
 
 PASS, REGRESSION, IMPROVED, NO_DATA = "pass", "REGRESSION", "improved", "no data"
@@ -98,10 +98,10 @@ def directed_significance(base: list[float], now: list[float], alpha: float = AL
 def _exact(mid: str, spec: BaselineMetric, m: Measurement, title: str, unit: str) -> Decision:
     expected = float(spec.expected if spec.expected is not None else 0.0)
     values = m.present
-    off = [(i, v) for i, v in enumerate(m.values) if v is not None and v != expected]
+    off = [(i, v) for i, v in enumerate(m.values) if v is not None and breaks(spec.direction, expected, v)]
     worst = max((abs(v - expected) for _, v in off), default=0.0)
     est, base = bootstrap(values), Estimate(expected, expected, expected, len(spec.present))
-    sig = Significance("exact", bool(off), note="an invariant: any repetition off fails")
+    sig = Significance("exact", bool(off), note="an invariant: any repetition off (or past the line) fails")
     note = "; ".join(f"repetition {i + 1}: {v:g}" for i, v in off)
     return Decision(mid, title, unit, spec, base, est, m.values, worst, bool(off), sig,
                     REGRESSION if off else PASS, note)

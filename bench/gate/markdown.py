@@ -28,10 +28,10 @@ def gate_markdown(result: GateResult, baseline: Baseline, *, run_host: dict[str,
     notes = [f"- **{d.id}**: {d.note}" for d in result.decisions if d.note]
     if notes:
         lines += ["", *notes]
-    lines += ["", "Figures are medians over repetitions [95% bootstrap CI]. A ratio or rate is a regression only when "
-              "its median moves past the threshold in the bad direction and a one-sided Mann-Whitney U test (or, "
-              "with too few repetitions for it, non-overlapping CIs) says the move is real; an invariant fails on "
-              "any repetition off.", ""]
+    lines += ["", "Figures are medians over repetitions [95% bootstrap CI; min..max under 5]. A ratio or rate is a "
+              "regression only when its median moves past the threshold in the bad direction and a one-sided "
+              "Mann-Whitney U test (or, with too few repetitions for it, non-overlapping intervals) says the move is "
+              "real; an invariant fails on any repetition off.", ""]
     lines.append(f"- Baseline: `{baseline.path}` ({baseline.created_utc}, {baseline.repeat} repetitions) on "
                  f"{_host(baseline.host)}")
     if run_host:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bench.results.blocked import own_share_of_makespan
 from bench.results.runs import get
 
 Kind = Literal["ratio", "rate", "exact"]
@@ -36,7 +37,8 @@ class Measurement:
 @dataclass(frozen=True)
 class GatedMetric:
     """A metric the gate checks. `threshold` is a factor for ratios (0.25: 1.25x worse, as asv's factor), absolute
-    for rates (0.02: two percentage points) and unused for exact invariants, which must equal `expected`."""
+    for rates (0.02: two percentage points) and unused for exact invariants, which must equal `expected` (direction
+    "equal") or stay at or under it ("lower": a fixed line from the design, not from a measurement)."""
 
     id: str
     title: str
@@ -133,6 +135,30 @@ def accounting_failures(results: dict[str, Any]) -> Measurement:
     return Measurement([by_rep[k] for k in sorted(by_rep)])
 
 
+def breaks(direction: str, expected: float | None, value: float) -> bool:
+    """Does one repetition break an invariant? "equal": any other value; "lower": above the line."""
+    line = float(expected if expected is not None else 0.0)
+    return value > line if direction == "lower" else value < line if direction == "higher" else value != line
+
+
+def own_blocked_percent(run: Run) -> float | None:
+    """Blocked time at the app's own call sites, % of the burst's makespan (bench/results/blocked.py)."""
+    share = own_share_of_makespan(run)
+    return None if share is None else 100 * share
+
+
+def blocked_share(scenario: str, variant: str) -> Callable[[dict[str, Any]], Measurement]:
+    """Like per_run, but runs without the sampler's figures (APP_BLOCKWATCH=0, an app without it) are a set-up
+    problem, not a regression."""
+    def extract(results: dict[str, Any]) -> Measurement:
+        m = per_run(scenario, variant, own_blocked_percent)(results)
+        if not m.missing and not m.present:
+            return Measurement(m.values, m.setup, missing="no blocked-loop figures: the app's sampler was off "
+                                                          "(APP_BLOCKWATCH=0)")
+        return m
+    return extract
+
+
 def constructions(variant: str) -> Callable[[dict[str, Any]], Measurement]:
     return per_run("cold-burst", variant, field_of("app.constructions"))
 
@@ -145,6 +171,12 @@ METRICS: tuple[GatedMetric, ...] = (
     GatedMetric("burst.async_makespan", "async (lru_cache) burst makespan / upstream latency", "ratio", "lower", "x",
                 0.15, per_run("burst", "lru_cache", makespan_per_latency), (("burst", "lru_cache"),),
                 "a slower async path: an added await, a blocking call, more work per request"),
+    # The line is what `async` means: awaiting, the loop is never held by the app's own code. Measured at 0-4% (a
+    # busy box descheduling the loop mid-callback); a 50 ms time.sleep per request takes it to ~30%.
+    GatedMetric("burst.async_blocked_share", "async (lru_cache) burst: loop blocked at the app's own call sites, "
+                "% of the makespan", "exact", "lower", "%", 0.0, blocked_share("burst", "lru_cache"),
+                (("burst", "lru_cache"),), "a blocking call in the async path, even one the burst ratio hides: "
+                "the blocked-loop sampler names its file and line in the report", expected=10.0),
     GatedMetric("memory.agent_ratio", "agent memory per-request / singleton (10 users)", "ratio", "higher", "x",
                 4.0, paired("concurrency", "per-request", "lru_cache", agent_memory),
                 (("concurrency", "per-request"), ("concurrency", "lru_cache")),

@@ -57,6 +57,10 @@ GATE_PLANS: dict[str, GatePlan] = {
             "3 s of it.",
             "Invariants: cold bursts of 50 with APP_AGENT_INIT_DELAY_MS=50 to widen the race window; `locked` and "
             "`async-dependency` must build exactly one ChatAgent in every repetition (skipping the lock built 40).",
+            "burst.async_blocked_share is a line, not a comparison: in every repetition the async burst's loop may be "
+            "blocked at the app's own call sites for at most 10% of the makespan (measured: 0-1% on unchanged code; "
+            "a 50 ms time.sleep per request ~30%). It catches a blocking call even where the ratios hide it, and the "
+            "report names its file and line.",
             "A ratio or rate regresses only past its threshold AND significant: a one-sided Mann-Whitney U test over "
             "10 baseline and 3 gate repetitions (p = 0.0035 at full separation, 0.024 with one baseline outlier on "
             "the far side), else non-overlapping 95% bootstrap CIs.",

@@ -30,13 +30,16 @@ def change(d: Decision) -> str:
         return "inf" if math.isinf(d.change) else f"{d.change:+.1%}"
     if d.spec.kind == "rate":
         return f"{d.change * 100:+.1f} pt"
+    if d.spec.direction != "equal":
+        return "within the line" if d.change == 0 else f"past it by {d.change:.3g}{d.unit}"
     return "none" if d.change == 0 else f"off by {d.change:g}"
 
 
 def threshold(d: Decision) -> str:
     s = d.spec
     if s.kind == "exact":
-        return f"= {s.expected:g} every rep"
+        sign = {"lower": "<=", "higher": ">="}.get(s.direction, "=")
+        return f"{sign} {s.expected:g}{d.unit if sign != '=' else ''} every rep"
     if s.kind == "rate":
         return f"{'+' if s.direction == 'lower' else '-'}{s.threshold * 100:g} pt"
     arrow = "slower/larger" if s.direction == "lower" else "smaller"

@@ -90,7 +90,8 @@ def spans_decades(values: list[float] | np.ndarray) -> bool:
 
 def barh_with_ci(ax: Axes, labels: list[str], medians: list[float], lows: list[float], highs: list[float],
                  colors: list[str]) -> None:
-    """Horizontal bars (variant names stay readable) with 95% CI whiskers; first label on top."""
+    """Horizontal bars (variant names stay readable) with whiskers (95% CI, or min..max under 5 runs); first label
+    on top."""
     y = np.arange(len(labels))[::-1]
     med = np.asarray(medians, dtype=float)
     err = np.vstack([med - np.asarray(lows, dtype=float), np.asarray(highs, dtype=float) - med])

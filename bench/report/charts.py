@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bench.report import charts_app, charts_timing
+from bench.report import charts_app, charts_timing, charts_workers
 from bench.report.chartkit import Chart, Colors, style
 from bench.results import runs as R
 
@@ -36,6 +36,7 @@ CHARTS: dict[str, ChartSpec] = {c.name: c for c in (
     ChartSpec("constructions", "scenario `cold-burst`", charts_app.constructions),
     ChartSpec("memory", "scenario `concurrency` with RSS samples or agent bytes", charts_app.memory),
     ChartSpec("rate-limits", "scenario `steady` with upstream counts", charts_app.rate_limits),
+    ChartSpec("workers", "scenario `workers` with the mock's arrival times", charts_workers.workers),
     ChartSpec("loop-lag", "any scenario with app.loop_lag_max_ms (burst preferred)", charts_app.loop_lag),
     ChartSpec("sweep", "scenario `sweep`", charts_timing.sweep),
     ChartSpec("ttft", "scenario `stream` with metrics.ttft_ms", charts_timing.ttft),

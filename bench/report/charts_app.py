@@ -109,7 +109,7 @@ def rate_limits(results: dict[str, Any], colors: Colors) -> Chart | None:
         ax.bar(x + i * width - 0.4 + width / 2, np.nan_to_num(med), width, color=colors(v), label=v,
                yerr=np.nan_to_num(np.clip(err, 0, None)), capsize=3)
     ax.set_xticks(x, list(series))
-    ax.set_ylabel("count per run (median; whiskers: 95% CI)")
+    ax.set_ylabel("count per run (median; whiskers: 95% CI, min..max under 5 runs)")
     ax.legend(fontsize=8)
     up = series["429s seen upstream"]
     lim, none = "async-limited", next((v for v in ("async", "lru_cache") if v in up), "async")
@@ -145,7 +145,7 @@ def loop_lag(results: dict[str, Any], colors: Colors) -> Chart | None:
                  [max(ests[v].high, 0.01) for v in names], [colors(v) for v in names])
     if spans_decades([e.median for e in ests.values()]):
         ax.set_xscale("log")
-    ax.set_xlabel("largest event-loop lag during the run (ms); whiskers: 95% CI")
+    ax.set_xlabel("largest event-loop lag during the run (ms); whiskers: 95% CI, min..max under 5 runs")
     worst = max(ests, key=lambda v: ests[v].median)
     rest = [ests[v].median for v in names if v != worst]
     title = f"{scenario}: {worst} stalls the event loop for up to {ests[worst].median:.0f} ms" + (

@@ -93,7 +93,7 @@ def makespan(results: dict[str, Any], colors: Colors) -> Chart | None:
         ax.legend(loc="lower right", fontsize=8)
     if spans_decades([e.median for e in ests.values()] + ([lat, n * lat] if lat else [])):
         ax.set_xscale("log")
-    ax.set_xlabel("makespan, first send to last response (s); whiskers: 95% bootstrap CI")
+    ax.set_xlabel("makespan, first send to last response (s); whiskers: 95% CI, min..max under 5 runs")
     fast, slow = min(ests, key=lambda v: ests[v].median), max(ests, key=lambda v: ests[v].median)
     r = ests[slow].median / ests[fast].median if ests[fast].median else float("nan")
     quick_one = next((v for v in ("async", "lru_cache") if v in ests), None)
@@ -193,7 +193,7 @@ def ttft(results: dict[str, Any], colors: Colors) -> Chart | None:
     names = list(ests)
     barh_with_ci(ax, names, [ests[v].median for v in names], [ests[v].low for v in names],
                  [ests[v].high for v in names], [colors(v) for v in names])
-    ax.set_xlabel("median time to first token (ms); whiskers: 95% bootstrap CI")
+    ax.set_xlabel("median time to first token (ms); whiskers: 95% CI, min..max under 5 runs")
     best = min(ests, key=lambda v: ests[v].median)
     title = f"Streaming: {best} reaches the first token soonest ({ests[best].median:.0f} ms median)"
     suptitle(fig, title)

@@ -12,7 +12,7 @@ from bench.report.console import text_table
 
 HEADER = ["scenario", "variant", "set-up", "metric", "A", "B", "change", "significance"]
 NOTE = ("Significance: Mann-Whitney U (two-sided, alpha 0.05) where the repetitions can reach it (4+ per side); "
-        "with fewer, non-overlapping 95% bootstrap CIs of the medians (for 3 repetitions: complete separation); "
+        "with fewer, non-overlapping intervals (95% CIs from 5 repetitions, else min..max: complete separation); "
         "n/a with under 2 per side. Changes under 2% of the median are reported as negligible.")
 
 

@@ -42,7 +42,11 @@ def claims_table(verdicts: list[Verdict], width: int | None = None) -> str:
 
 def console_summary(results: dict[str, Any], report_path: str | Path | None = None, width: int | None = None
                     ) -> str:
-    """The claims table for the terminal; with `report_path`, where the full report is."""
+    """The claims table for the terminal (a user's app: its concerns); with `report_path`, where the report is."""
+    if (results.get("target") or {}).get("kind") == "app":
+        from bench.report.console_concerns import concerns_summary
+
+        return concerns_summary(results, report_path, width)
     verdicts = evaluate_claims(results)
     counts = {s: sum(v.status == s for v in verdicts) for s in MARKS}
     head = (f"Claims ({R.profile_of(results)} profile, {R.repetitions_label(results)} repetitions): "

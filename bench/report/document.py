@@ -3,12 +3,15 @@ the runs table and the appendix. The markdown, HTML and console renderers only l
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.report.chartkit import png_bytes
+from bench.report.blocked import BlockedSection, blocked_section
+from bench.report.chartkit import Colors, png_bytes
 from bench.report.charts import Skipped, build_charts
 from bench.report.claims import backend_label, evaluate_claims
+from bench.report.concerns import evaluate_concerns, is_user_app
 from bench.report.metrics import METRICS, grouped, series
 from bench.report.stability import run_problems, stability_warnings
 from bench.report.verdict import Verdict
@@ -40,6 +43,13 @@ class ReportDoc:
     runs_header: list[str]
     runs_rows: list[list[str]]
     appendix: dict[str, Any] = field(default_factory=dict)
+    blocked: BlockedSection | None = None  # only when a run has blocked-loop figures
+    blocked_chart: RenderedChart | None = None
+    section: str = "Claims"  # "Concerns": a user's app (`bench run --app`), diagnosed instead of the claims
+
+    @property
+    def all_charts(self) -> list[RenderedChart]:
+        return [*self.charts, *([self.blocked_chart] if self.blocked_chart else [])]
 
 
 _RUN_COLUMNS = ("makespan", "latency p95", "errors", "constructions", "rss peak", "loop lag max")
@@ -79,9 +89,10 @@ def _backend_fact(results: dict[str, Any]) -> str:
     """What the upstream was and what that means for the verdicts (never the API key: results hold none)."""
     b = results.get("backend") or {}
     kind = str(b.get("kind") or "?")
+    probe = _probe_fact(R.get(results, "probes.backend") or {})
     if kind == "mock":
-        return "the embedded mock OpenAI backend (latency and rate limits set per scenario)"
-    text = backend_label(results)
+        return "the embedded mock OpenAI backend (latency and rate limits set per scenario)" + probe
+    text = backend_label(results) + probe
     url = b.get("base_url")
     if url:
         text += f" at {url}"
@@ -89,6 +100,36 @@ def _backend_fact(results: dict[str, Any]) -> str:
         text += ("; it serves one request at a time, so no client-side design can overlap requests against it "
                  "(C4 is reported, not judged)")
     return text
+
+
+def _probe_fact(p: dict[str, Any]) -> str:
+    """The backend probe in one clause: L alone, N at once, K, the ideal it gives C4, the mock's self-check."""
+    if not p.get("latency_s"):
+        return ""
+    text = (f"; probed ({p.get('target') or 'the backend'}): one request alone {p['latency_s'] * 1000:.4g} ms, "
+            f"{p.get('n')} at once {p.get('burst_makespan_s', 0):.3g} s, K = {p.get('overlap') or 0:.3g} overlapped, "
+            f"ideal sync / async {p.get('ideal_ratio') or 0:.3g}x")
+    if p.get("errors"):
+        text += f", errors {p['errors']}"
+    check = p.get("self_check")
+    if isinstance(check, dict):
+        text += (f" (self-check: {'ok' if check.get('ok') else 'FAILED'}, configured "
+                 f"{float(check.get('configured_latency_s') or 0) * 1000:g} ms)")
+    return text
+
+
+def _target_facts(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """A user's app: what ran and how it was called."""
+    if not is_user_app(results):
+        return []
+    t = results["target"]
+    req = t.get("request") or {}
+    watch = ", ".join(f"`{w}`" for w in t.get("watch") or []) or "nothing (give --watch MODULE:CLASS)"
+    return [("app", f"`{t.get('app')}`" + (" (factory)" if t.get("factory") else "")
+             + f", {t.get('workers', 1)} worker(s)"),
+            ("request", f"{req.get('method')} {req.get('path')} {json.dumps(req.get('body'))}"
+                        + (" (from its OpenAPI schema)" if req.get("source") == "openapi" else "")),
+            ("watched", watch)]
 
 
 def _usage_fact(results: dict[str, Any]) -> list[tuple[str, str]]:
@@ -111,10 +152,14 @@ def build_document(results: dict[str, Any]) -> ReportDoc:
     charts, skipped = build_charts(results)
     rendered = [RenderedChart(c.name, c.title, c.caption, png_bytes(c.figure)) for c in charts]
     header, rows = _runs_table(results)
+    blocked = blocked_section(results, Colors(R.variant_names(results.get("runs", []))))
+    chart = blocked.chart if blocked else None
     return ReportDoc(
-        title=f"LLM concurrency benchmark: {results.get('label') or 'run'}",
-        facts=_facts(results),
-        verdicts=evaluate_claims(results),
+        title=(f"Concurrency diagnosis: {R.get(results, 'target.app')}" if is_user_app(results)
+               else f"LLM concurrency benchmark: {results.get('label') or 'run'}"),
+        facts=[*_target_facts(results), *_facts(results)],
+        verdicts=evaluate_concerns(results) if is_user_app(results) else evaluate_claims(results),
+        section="Concerns" if is_user_app(results) else "Claims",
         charts=rendered,
         skipped=skipped,
         stability=stability_warnings(results),
@@ -123,5 +168,8 @@ def build_document(results: dict[str, Any]) -> ReportDoc:
         runs_rows=rows,
         appendix={"config": results.get("config") or {}, "backend": results.get("backend") or {},
                   "host": results.get("host") or {}, "static": results.get("static") or {},
-                  "probes": results.get("probes") or {}},
+                  "probes": results.get("probes") or {},
+                  **({"target": results["target"]} if is_user_app(results) else {})},
+        blocked=blocked,
+        blocked_chart=RenderedChart(chart.name, chart.title, chart.caption, png_bytes(chart.figure)) if chart else None,
     )

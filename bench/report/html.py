@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from bench.report.document import ReportDoc
+from bench.results.stats import INTERVAL_NOTE
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1180px;
@@ -22,6 +23,7 @@ pre{background:#f6f6f6;padding:.7rem;overflow:auto;font-size:12px}
 .badge{display:inline-block;padding:.1rem .45rem;border-radius:.6rem;font-weight:600}
 .s-reproduced{background:#d9f2dd;color:#11562a}.s-partial{background:#fff1c9;color:#6b4e00}
 .s-not-reproduced{background:#fbdada;color:#7a1414}.s-not-measured{background:#e6e6e6;color:#444}
+.s-pass{background:#d9f2dd;color:#11562a}.s-fail{background:#fbdada;color:#7a1414}
 .verdict{white-space:normal}figure{margin:1.2rem 0}figure img{max-width:100%;border:1px solid #e3e3e3}
 figcaption{color:#555;font-size:.92em}.rule{color:#444;font-size:.92em}.muted{color:#666}
 table.claims td:nth-child(1){width:3%}table.claims td:nth-child(2){width:20%}table.claims td:nth-child(3){width:32%}
@@ -73,8 +75,8 @@ def report_html(doc: ReportDoc) -> str:
              '<p class="muted">' + " · ".join(f"{inline(k)}: {inline(v)}" for k, v in doc.facts[:5]) + "</p>"]
     rows = [[v.id, v.claim, v.measured, badge(v.status, v.verdict), f'<span class="rule">{inline(v.rule)}</span>']
             for v in doc.verdicts]
-    parts += ['<h2 id="claims">Claims</h2>',
-              table(["id", "claim", "measured (median [95% bootstrap CI])", "verdict", "rule"], rows,
+    parts += [f'<h2 id="{doc.section.lower()}">{doc.section}</h2>',
+              table(["id", doc.section[:-1].lower(), f"measured ({INTERVAL_NOTE})", "verdict", "rule"], rows,
                     raw_columns=(3, 4), css_class="claims")]
     for v in doc.verdicts:
         parts.append(f'<h3 id="{v.id}">{v.id}: {badge(v.status, v.verdict)}</h3><p><em>{inline(v.claim)}</em></p>')
@@ -90,6 +92,7 @@ def report_html(doc: ReportDoc) -> str:
     if doc.skipped:
         parts.append('<p class="muted">Charts skipped (their data is absent from results.json):</p>'
                      + _list([f"`{s.name}`: {s.reason}" for s in doc.skipped]))
+    parts += _blocked(doc)
     parts.append('<h2 id="warnings">Warnings</h2>')
     parts.append(("<p>Spread over repetitions above 10% of the median (treat these figures with care):</p>"
                   + _list(doc.stability)) if doc.stability
@@ -102,3 +105,21 @@ def report_html(doc: ReportDoc) -> str:
         text = html.escape(json.dumps(data, indent=2, sort_keys=True, default=str))
         parts.append(f"<h3>{html.escape(name)}</h3><pre>{text}</pre>")
     return page(doc.title, "\n".join(parts))
+
+
+def _blocked(doc: ReportDoc) -> list[str]:
+    """Which call blocked the event loop; nothing for results without the sampler's figures."""
+    b = doc.blocked
+    if b is None:
+        return []
+    parts = ['<h2 id="blocked">Blocked event loop: which call held it</h2>', f"<p>{inline(b.intro)}</p>",
+             table(b.runs.header, b.runs.rows)]
+    if doc.blocked_chart is not None:
+        c = doc.blocked_chart
+        parts.append(f'<figure id="chart-{c.name}"><h3>{inline(c.title)}</h3>{image(c.png, c.title)}'
+                     f"<figcaption>{inline(c.caption)}</figcaption></figure>")
+    if b.sites.rows:
+        parts += ["<h3>Call sites</h3>", table(b.sites.header, b.sites.rows)]
+    if b.blocks.rows:
+        parts += ["<h3>Requests in flight during the longest blocks</h3>", table(b.blocks.header, b.blocks.rows)]
+    return [*parts, _list(b.notes)]

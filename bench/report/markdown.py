@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 from bench.report.document import ReportDoc
+from bench.results.stats import INTERVAL_NOTE
 
 
 def cell(text: object) -> str:
@@ -27,8 +28,8 @@ def bullets(items: Sequence[str]) -> str:
 def report_markdown(doc: ReportDoc) -> str:
     out = [f"# {doc.title}", ""]
     out += [" · ".join(f"{k}: {v}" for k, v in doc.facts[:5]), ""]
-    out += ["## Claims", "",
-            table(["id", "claim", "measured (median [95% bootstrap CI])", "verdict", "rule"],
+    out += [f"## {doc.section}", "",
+            table(["id", doc.section[:-1].lower(), f"measured ({INTERVAL_NOTE})", "verdict", "rule"],
                   [[v.id, v.claim, v.measured, f"**{v.verdict}**", v.rule] for v in doc.verdicts]), ""]
     for v in doc.verdicts:
         out += [f"### {v.id}: {v.verdict}", "", f"*{v.claim}*", ""]
@@ -43,6 +44,7 @@ def report_markdown(doc: ReportDoc) -> str:
     if doc.skipped:
         out += ["Charts skipped (their data is absent from results.json):", "",
                 bullets([f"`{s.name}`: {s.reason}" for s in doc.skipped]), ""]
+    out += _blocked(doc)
     out += ["## Warnings", ""]
     if doc.stability:
         out += ["Spread over repetitions above 10% of the median (treat these figures with care):", "",
@@ -56,3 +58,19 @@ def report_markdown(doc: ReportDoc) -> str:
     for name, data in doc.appendix.items():
         out += [f"### {name}", "", "```json", json.dumps(data, indent=2, sort_keys=True, default=str), "```", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _blocked(doc: ReportDoc) -> list[str]:
+    """Which call blocked the event loop; nothing for results without the sampler's figures."""
+    b = doc.blocked
+    if b is None:
+        return []
+    out = ["## Blocked event loop: which call held it", "", b.intro, "", table(b.runs.header, b.runs.rows), ""]
+    if doc.blocked_chart is not None:
+        c = doc.blocked_chart
+        out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", "", c.caption, ""]
+    if b.sites.rows:
+        out += ["### Call sites", "", table(b.sites.header, b.sites.rows), ""]
+    if b.blocks.rows:
+        out += ["### Requests in flight during the longest blocks", "", table(b.blocks.header, b.blocks.rows), ""]
+    return [*out, bullets(b.notes), ""]

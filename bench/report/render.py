@@ -22,13 +22,13 @@ def render_report(results: dict[str, Any], out_dir: str | Path) -> dict[str, Pat
     doc = build_document(results)
     paths: dict[str, Path] = {}
     charts_dir = out / "charts"
-    keep = {f"{c.name}.png" for c in doc.charts}
+    keep = {f"{c.name}.png" for c in doc.all_charts}
     if charts_dir.is_dir():
         # A chart skipped this time must not linger from an earlier render of other data.
         for stale in charts_dir.glob("*.png"):
             if stale.name not in keep:
                 stale.unlink()
-    for chart in doc.charts:
+    for chart in doc.all_charts:
         paths[f"chart:{chart.name}"] = _write(out / chart.filename, chart.png)
     paths["markdown"] = _write(out / "report.md", report_markdown(doc).encode("utf-8"))
     paths["html"] = _write(out / "report.html", report_html(doc).encode("utf-8"))

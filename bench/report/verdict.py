@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["reproduced", "partial", "not reproduced", "not measured"]
+Status = Literal["reproduced", "partial", "not reproduced", "not measured", "pass", "fail"]
 STATUSES: tuple[Status, ...] = ("reproduced", "partial", "not reproduced", "not measured")
+CONCERN_STATUSES: tuple[Status, ...] = ("fail", "pass", "not measured")  # a user's app (bench/report/concerns)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,15 @@ writing, and loading, where `upgrade` brings older files to the current shape (T
 #    - 4bce1a7: backend.serializes, notes, mock_settings_apply, and for local-llm its server's description.
 #    - c8e7f54: credentials and query values in backend.base_url and config.backend masked as ***.
 #    - f1f676c: config.max_tokens.
+#    - issue 13: probes.backend (the backend probe: L, K, C4's ideal); tier_limits[tier].limit_rpd and .app (the
+#      app's limiter configured from the tier) and a tier-2 entry. Without probes.backend C4 takes the mock's
+#      ideal as N and does not judge a real backend.
+#    - run.blocked: the blocked-loop sampler's totals, top call sites and longest blocks (issue 14); older files
+#      and apps without the sampler have none, and the report shows its blocked-loop section only when present.
+#    - issue 15: `target` (top level and in config: a user's app, `bench run --app`), app.watched (`--watch`
+#      classes), plan[].upstream_tier and params.upstream_tier (the mock's named tier). A file with a target holds
+#      runs whose variant is the app's MODULE:ATTR and whose axes are empty; its report shows concerns, not claims.
+#    - issue 16: config.redis_url (`--redis-url`, masked); the `async-redis-limited` variant in `workers` runs.
 #    Every version-1 file bench wrote reads as it is. `upgrade` fills in, for a hand-made file, what
 #    readers used to patch quietly: axes from the variant name, host.logical_cores from a `cpu_count`.
 # The version is printed in every report ("schema 1"), so the committed example pins it.

@@ -24,6 +24,7 @@ class Results(TypedDict):
     probes: Probes
     runs: list[Run]
     interrupted: NotRequired[str]  # what stopped it ("Ctrl-C")
+    target: NotRequired[Target]  # `--app`: a user's app instead of the reference app (its report shows concerns)
     cost: NotRequired[Cost]  # `bench run` only
 
 
@@ -44,6 +45,7 @@ class StepParams(TypedDict):
     steps: list[int]  # a sweep's user counts
     app_env: dict[str, str]
     repeat: NotRequired[int | None]  # the step's own repetitions
+    upstream_tier: NotRequired[str]  # the mock's named rate-limit tier (bench.mock.config.TIERS)
 
 
 class PlanStep(StepParams):
@@ -70,6 +72,8 @@ class Config(TypedDict):
     init_delay_ms: float
     plan: list[PlanStep]
     max_tokens: NotRequired[int | None]
+    target: NotRequired[Target]  # as the top level's
+    redis_url: NotRequired[str | None]  # --redis-url, credentials masked
 
 
 class Host(TypedDict):
@@ -128,6 +132,23 @@ class SettingsEcho(TypedDict):
     how: str
 
 
+class TierApp(TypedDict):
+    """The app's limiter configured from the tier (OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND = RPM / 60), in front of a
+    mock on the tier: `fired` requests at once, what the mock received within `window_s` (bench/run/probes.py)."""
+
+    variant: str
+    agents: int  # ChatAgents built, so limiters in play
+    limiter_rps: float
+    limiter_rps_seen: Any  # the app's setting as it reported it
+    window_s: float
+    fired: int
+    upstream_received: int
+    upstream_429: int
+    allowed_in_window: int  # ceil(RPM x window / 60)
+    limiter_admits: int  # floor(rate x window): the bucket starts empty
+    ok: bool
+
+
 class TierLimit(TypedDict):
     limit_rpm: int
     sent: int
@@ -135,12 +156,44 @@ class TierLimit(TypedDict):
     rate_limited_429: int
     retry_after: list[str | None]
     ok: bool
+    limit_rpd: NotRequired[int | None]
+    app: NotRequired[TierApp]
+
+
+class SelfCheck(TypedDict):  # the backend probe against the embedded mock
+    configured_latency_s: float
+    latency_ok: bool  # L within 10% (or 20 ms) of the configured latency
+    overlap_ok: bool  # K >= N
+    ok: bool
+
+
+class BackendProbe(TypedDict):
+    """Straight at the backend before the runs (bench/run/backend_probe.py): one request alone, then N at once."""
+
+    target: str
+    model: str
+    n: int
+    lone_s: list[float]
+    latency_s: float  # L: the median of the lone requests
+    burst_makespan_s: float  # T_N
+    burst_latencies_s: list[float]
+    burst_latency_p50_s: float
+    burst_latency_max_s: float
+    overlap: float | None  # K
+    answered_within_slack: int | None  # within 1.5 x L
+    latency_growth: float | None  # median latency at N / L
+    ideal_ratio: float | None  # C4's ideal sync / async
+    errors: dict[str, int]
+    formula: str
+    ok: bool  # no request failed
+    self_check: NotRequired[SelfCheck]
 
 
 class Probes(TypedDict, total=False):
     provider_call_ns: dict[str, ProviderCall]  # per provider, the singleton built
     settings_echo: SettingsEcho  # this probe and the next run against the embedded mock only
     tier_limits: dict[str, TierLimit]
+    backend: BackendProbe  # every `bench run` and `bench gate`, whatever the backend
 
 
 class Run(TypedDict):
@@ -161,6 +214,7 @@ class Run(TypedDict):
     files: Files
     warnings: list[str]
     usage: NotRequired[Usage | None]  # None: the app reported no usage
+    blocked: NotRequired[Blocked | None]  # None: the app reported no blocked-loop figures
     locust: NotRequired[Locust]  # bookkeeping no report reads, as `claims`
     claims: NotRequired[list[str]]  # the claims the run's step measures
 
@@ -226,6 +280,33 @@ class App(TypedDict):
     in_flight_peak: NotRequired[int]
     requests_by_worker: NotRequired[list[int] | None]
     agent_cache: NotRequired[AgentCache]  # lru-cache runs with one worker
+    watched: NotRequired[dict[str, WatchedClass]]  # a user's app: each `--watch MODULE:CLASS`, over the workers
+
+
+class ConstructionSite(TypedDict):
+    """Where instances of a watched class were built: the innermost frame in the user's code (bench/inject/watch.py)."""
+
+    site: str  # "file:line function"
+    file: str | None
+    line: int | None
+    function: str
+    code: str | None  # the source line
+    user_code: bool  # False: no frame of the user's code on the stack (a library built it)
+    count: int
+    threads: int  # distinct threads that built one, summed over the processes
+    thread_names: dict[str, int]
+    where: dict[str, int]  # "loop" (on the event loop), "thread" (a worker thread), "startup" (before the loop)
+
+
+class WatchedClass(TypedDict):
+    resolved: str | None  # where the class is defined, "module:Class"
+    constructions: int  # since the process started, summed over the workers
+    constructions_in_run: int
+    per_process: list[int]  # constructions in each worker
+    live_peak_per_process: list[int]  # during the run's window
+    live_end: int
+    untracked: int  # instances that cannot be weak-referenced: built, but their life not followed
+    sites: list[ConstructionSite]  # the 10 that built the most
 
 
 class Process(TypedDict):  # the app's process tree, sampled
@@ -255,6 +336,52 @@ class Usage(TypedDict):
     output_tokens: int
     calls: int
     unreported: int  # calls whose answer carried no usage
+
+
+class BlockedSite(TypedDict):
+    """Where blocked time went: the innermost frame in the app's own code and the library call it was making
+    (app_under_test/blocksites.py), summed over the workers."""
+
+    site: str  # "file:line function -> library call", or "file:line function: code" for a C call
+    file: str | None  # the app's files relative to its working directory, a library's to its site-packages
+    line: int | None
+    function: str
+    code: str | None  # the source line
+    calls: str | None  # the library frame it called; None where the site itself is innermost (time.sleep)
+    own_code: bool  # False: no frame of the app's own code on the loop (a library callback, the loop idle)
+    blocked_ms: float
+    blocks: int
+    samples: int
+    share: float  # of the run's blocked time
+    stack: list[str]  # the innermost frames of one sample, innermost last
+
+
+class LoopBlock(TypedDict):
+    start_s: float  # from the run's first send, as `requests.t_send`
+    duration_ms: float
+    site: str | None  # the site most of its samples named
+    samples: int
+    worker: int  # index of the app worker among those that reported
+
+
+class Blocked(TypedDict):
+    """The blocked-loop sampler over the run (the app's reset before it to the poll after it), all workers."""
+
+    running: bool  # False: the sampler was off (APP_BLOCKWATCH=0) and the figures are zeros
+    workers: int
+    threshold_ms: float  # a block is a heartbeat later than this
+    sample_interval_ms: float
+    window_ms: float  # the sampler's windows, summed over the workers
+    window_start_s: float | None  # from the first send: negative, the reset came before it
+    window_end_s: float | None
+    blocked_ms: float
+    blocked_share: float  # blocked_ms / window_ms
+    own_code_ms: float  # at sites in the app's own code
+    block_count: int
+    blocks_dropped: int  # beyond what the sampler keeps: in the totals, not in `blocks`
+    max_block_ms: float
+    sites: list[BlockedSite]  # the 10 with the most blocked time
+    blocks: list[LoopBlock]  # the 100 longest, by start
 
 
 class Accounting(TypedDict):  # every request accounted for, or why not
@@ -290,6 +417,7 @@ class Price(TypedDict):  # USD per million tokens
 class CostEstimate(TypedDict):  # made before the run (bench/run/cost.py)
     calls: int
     warm_up_calls: int
+    probe_calls: NotRequired[int]  # the backend probe's, included in `calls`
     input_tokens: int
     output_tokens: int
     output_per_call: int
@@ -316,3 +444,27 @@ class CostActual(TypedDict):  # the usage the upstream reported, priced
 class Cost(TypedDict):
     estimate: CostEstimate
     actual: CostActual
+
+
+class TargetRequest(TypedDict):
+    method: str
+    path: str
+    body: Any  # the JSON body sent
+    headers: list[str]  # names only: a header may carry a token
+    source: str  # "--request", "--stream-request" or "openapi"
+
+
+class Target(TypedDict):
+    """A user's app (`bench run --app MODULE:ATTR`, bench/run/target.py): how it was started and called."""
+
+    kind: str  # "app"
+    app: str  # MODULE:ATTR, also every run's `variant`
+    factory: bool
+    app_dir: str
+    watch: list[str]
+    env_keys: list[str]  # the names of --env / --env-file settings; never their values
+    workers: int
+    request: TargetRequest | None
+    stream_request: TargetRequest | None
+    tier: str  # the steady scenario's mock tier
+    routes: list[str]  # POST routes with a JSON body in the app's OpenAPI schema

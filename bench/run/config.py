@@ -14,6 +14,7 @@ from bench.run.scenario_facts import DEFAULT_DURATION_S, SCENARIO_NAMES, facts
 
 if TYPE_CHECKING:
     from bench.run.backends import Backend
+    from bench.run.target import UserTarget
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,28 @@ class RunConfig:
     label: str = ""
     init_delay_ms: float = 0.0
     max_tokens: int | None = None  # OPENAI_MAX_TOKENS for every app: caps each upstream answer
+    redis_url: str | None = None  # a Redis the `limiter=redis` variants share (else the run starts one)
+    target: UserTarget | None = None  # `--app MODULE:ATTR`: the user's app instead of the reference app's variants
 
     def to_dict(self) -> dict[str, Any]:
         from bench.run.backends import redact_url
 
-        # A backend URL may carry credentials (user:key@host, ?api-key=): results never hold them.
-        return {**asdict(self), "backend": redact_url(self.backend)}
+        # A backend URL may carry credentials (user:key@host, ?api-key=): results never hold them. Nor do the
+        # user's --env values: the target records their names only.
+        out = {**asdict(self), "backend": redact_url(self.backend),
+               "redis_url": redact_url(self.redis_url) if self.redis_url else None}
+        if self.target is None:
+            out.pop("target")
+        else:
+            out["target"] = self.target.describe()
+        return out
 
 
 def validate(config: RunConfig) -> RunConfig:
-    if config.profile not in PROFILES:
+    if config.profile not in PROFILES and config.target is None:
         raise choice_error("profile", config.profile, list(PROFILES))
+    if config.redis_url is not None and config.redis_url.split("://", 1)[0] not in ("redis", "rediss", "redis+unix"):
+        raise UsageError(f"--redis-url needs a redis://, rediss:// or redis+unix:// URL, got {config.redis_url!r}")
     for name in config.scenarios:
         if name not in SCENARIO_NAMES:
             raise choice_error("scenario", name, list(SCENARIO_NAMES))
@@ -75,6 +87,11 @@ def _app_env(config: RunConfig) -> dict[str, str]:
 
 def plan(config: RunConfig) -> Profile:
     """The profile's steps with the user's filters and overrides applied."""
+    if config.target is not None:
+        from bench.run.target import target_profile
+
+        return target_profile(config.target, scenarios=config.scenarios, users=config.users,
+                              latency_ms=config.latency_ms, repeat=config.repeat, app_env=_app_env(config))
     profile = PROFILES[config.profile]
     listed: dict[str, set[str]] = {}
     for step in profile.steps:
@@ -87,11 +104,13 @@ def plan(config: RunConfig) -> Profile:
         first = step.scenario not in seen
         seen.add(step.scenario)
         variants = tuple(v for v in step.variants if not config.variants or v in config.variants)
+        # Requested variants that no step of this scenario lists run in its first step: never dropped silently.
+        extra = tuple(v for v in config.variants if v not in listed[step.scenario]) if first else ()
         if config.variants and not variants:
-            if not first or listed[step.scenario] & set(config.variants):
+            if not extra:
                 continue  # the requested variants run in another step of this scenario
-            # Variants the profile doesn't list for this scenario still run where the user asked for them.
-            variants, step = tuple(config.variants), replace(step, repeat=None)  # its repeat was for its own
+            step = replace(step, repeat=None)  # its repeat was for its own variants
+        variants += extra
         changes: dict[str, Any] = {"variants": variants}
         if config.repeat is not None:  # an explicit --repeat applies to every step
             changes["repeat"] = None

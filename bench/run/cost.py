@@ -2,10 +2,10 @@
 
 Before a run `bench run` counts the upstream calls the plan makes (per step: bursts and sweeps one per user,
 steady runs rate x duration, closed-loop runs at most users x duration / latency, a real backend's latency
-assumed >= 100 ms; times the repetitions and variants, plus the warm-up requests), estimates their tokens (the
-prompt from the message the scenarios send, the output from the `max_tokens` cap or an assumption when there is
-none) and prices them with the table in bench/run/prices.toml (overridable with `--prices FILE`). It refuses to
-start above `--budget` unless `--yes`. The SDK's retries are not counted.
+assumed >= 100 ms; times the repetitions and variants, plus the warm-up requests and the backend probe's),
+estimates their tokens (the prompt from the message the scenarios send, the output from the `max_tokens` cap or an
+assumption when there is none) and prices them with the table in bench/run/prices.toml (overridable with
+`--prices FILE`). It refuses to start above `--budget` unless `--yes`. The SDK's retries are not counted.
 After the run, the usage the upstream itself reported (counted by the app, app_under_test/usage.py) is priced
 the same way. Both go into results.json as `cost.estimate` and `cost.actual`.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import SetupError, UsageError
-from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.run.profiles import WARM_UP_MESSAGE, WARM_UP_REQUESTS, Profile, Step
 from bench.run.scenario_facts import facts
 
 PRICES_PATH = Path(__file__).with_name("prices.toml")
@@ -127,11 +127,11 @@ def calls_per_repetition(step: Step, users: int, *, real_backend: bool = True) -
 
 
 def warm_up_calls(step: Step) -> int:
-    """bench/orchestrator.py's _warm_up before a warm step: a few requests, or with several workers up to its
-    limit (it sends until every worker has built its agent)."""
-    if facts(step.scenario).fresh_app:
+    """bench/run/orchestrator.py's _warm_up before a warm step: a few requests to a one-worker app; none to a fresh
+    app or to several workers (it only checks that each answers)."""
+    if facts(step.scenario).fresh_app or step.workers > 1:
         return 0
-    return WARM_UP_PER_WORKER if step.workers <= 1 else WARM_UP_LIMIT
+    return WARM_UP_REQUESTS
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,15 @@ class Estimate:
     output_capped: bool  # output_per_call is the max_tokens cap, not an assumption
     model: str | None
     price: Price | None
+    probe_calls: int = 0  # the backend probe's, before the runs (bench/run/backend_probe.py); in `calls`
 
     @property
     def usd(self) -> float | None:
         return None if self.price is None else self.price.usd(self.input_tokens, self.output_tokens)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"calls": self.calls, "warm_up_calls": self.warm_up_calls, "input_tokens": self.input_tokens,
+        return {"calls": self.calls, "warm_up_calls": self.warm_up_calls, "probe_calls": self.probe_calls,
+                "input_tokens": self.input_tokens,
                 "output_tokens": self.output_tokens, "output_per_call": self.output_per_call,
                 "output_capped": self.output_capped, "model": self.model,
                 "price": self.price.to_dict() if self.price else None,
@@ -165,12 +167,14 @@ class Estimate:
                     f"${self.price.output_per_1m:.2f} per 1M)")
         else:
             cost = f"no price known for model {self.model!r}" if self.model else "no model named, so no price"
-        return f"{self.calls:,} upstream calls ({self.warm_up_calls} warm-up), {tokens}, {cost}"
+        return (f"{self.calls:,} upstream calls ({self.warm_up_calls} warm-up, {self.probe_calls} backend probe), "
+                f"{tokens}, {cost}")
 
 
 def estimate(profile: Profile, *, model: str | None, prices: PriceTable, max_tokens: int | None = None,
-             message: str | None = None, real_backend: bool = True) -> Estimate:
-    """The plan's upstream calls (warm-ups included), tokens and price; `real_backend` False for the mock."""
+             message: str | None = None, real_backend: bool = True, probe_calls: int = 0) -> Estimate:
+    """The plan's upstream calls (warm-ups and `probe_calls`, the backend probe's, included), tokens and price;
+    `real_backend` False for the mock."""
     if message is None:
         from scenarios.options import OPTIONS_BY_DEST
 
@@ -182,11 +186,12 @@ def estimate(profile: Profile, *, model: str | None, prices: PriceTable, max_tok
                           for users in (step.steps or (step.users,)))
         measured += len(step.variants) * per_variant * step.repetitions(profile.repeat)
         warm += len(step.variants) * warm_up_calls(step)
-    calls = measured + warm
+    calls = measured + warm + probe_calls
     return Estimate(calls=calls, warm_up_calls=warm,
-                    input_tokens=measured * prompt_tokens(message) + warm * prompt_tokens(WARM_UP_MESSAGE),
+                    input_tokens=((measured + probe_calls) * prompt_tokens(message)
+                                  + warm * prompt_tokens(WARM_UP_MESSAGE)),
                     output_tokens=calls * output, output_per_call=output, output_capped=bool(max_tokens),
-                    model=model, price=prices.lookup(model))
+                    model=model, price=prices.lookup(model), probe_calls=probe_calls)
 
 
 def is_guarded(kind: str, model: str | None, prices: PriceTable) -> bool:

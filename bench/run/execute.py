@@ -5,18 +5,22 @@ mock's counters, and check that every request is accounted for. Returns the run'
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from app_under_test.variants import parse_variant
 from bench.mock.process import MockServer
+from bench.run.blocked import POLL_BLOCKS, POLL_SITES, merge_blocked, take_blocked
 from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
 from bench.run.scenario_facts import facts
+from bench.run.target import merge_watched
 from bench.servers.app import AppServer
 from bench.servers.sampler import TreeSampler
+from bench.servers.target import TargetServer
 
 
 @dataclass(frozen=True)
@@ -25,12 +29,13 @@ class RunContext:
     variant: str
     repetition: int
     users: int
-    app: AppServer
+    app: AppServer | TargetServer  # the reference app at a variant, or the user's app (`--app`)
     mock: MockServer | None
     out_dir: Path  # this run's directory
     results_dir: Path  # the results.json directory, for relative file paths
     processes: int = 1
     serial_s: float | None = None  # a backend that answers one request at a time: its slowest request (s)
+    locust_options: Mapping[str, Any] = field(default_factory=dict)  # the user's request (scenarios/options.py)
 
 
 def _job(ctx: RunContext) -> LocustJob:
@@ -39,7 +44,7 @@ def _job(ctx: RunContext) -> LocustJob:
         scenario=scenario.locust, host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
         duration_s=scenario.duration_s(step), rate=scenario.rate(step), variant=ctx.variant,
         repetition=ctx.repetition, processes=ctx.processes,
-        client_timeout_s=scenario.client_timeout_s(step, ctx.users, ctx.serial_s),
+        client_timeout_s=scenario.client_timeout_s(step, ctx.users, ctx.serial_s), options=ctx.locust_options,
     )
 
 
@@ -71,7 +76,8 @@ def _sum(stats: list[dict[str, Any]], key: str) -> int:
 
 
 def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], app_after: list[dict[str, Any]],
-                mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None) -> dict[str, Any]:
+                mock_before: dict[str, Any] | None, mock_after: dict[str, Any] | None,
+                one_call_per_reply: bool = True) -> dict[str, Any]:
     problems: list[str] = []
     expected = res.expected_requests
     if expected is not None and res.recorded != expected:
@@ -88,8 +94,9 @@ def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], ap
         upstream_received = _delta(mock_after, mock_before, "received")
         upstream_ok = int(mock_after.get("answered_by_status", {}).get("200", 0)) - int(
             mock_before.get("answered_by_status", {}).get("200", 0))
-        # Every reply a user got as 200 came from exactly one upstream 200 (the app never caches replies).
-        if upstream_ok != ok:
+        # Every reply a user got as 200 came from exactly one upstream 200 (the app never caches replies). A user's
+        # app (`--app`) may call its upstream any number of times a request: its counts are recorded, not checked.
+        if upstream_ok != ok and one_call_per_reply:
             problems.append(f"upstream answered 200 {upstream_ok} times; users got {ok} successful replies")
     if res.hit_hard_limit:
         problems.append("the run hit its hard time limit")
@@ -150,11 +157,17 @@ def _requests_by_worker(before: list[dict[str, Any]], after: list[dict[str, Any]
     return [int(s.get("requests_total") or 0) - start.get(s.get("pid"), 0) for s in after]
 
 
+def _axes(ctx: RunContext) -> dict[str, str]:
+    """The reference variant's axes; a user's app has none (claims select by axes, concerns do not)."""
+    return {} if isinstance(ctx.app, TargetServer) else parse_variant(ctx.variant).axes()
+
+
 def execute(ctx: RunContext) -> dict[str, Any]:
     """Run one repetition and return its results entry (the app and mock stay up; the caller owns them)."""
     workers = ctx.step.workers
     ctx.app.reset()
-    app_before = ctx.app.per_worker()
+    app_before = ctx.app.per_worker(blocks=0, sites=0)
+    take_blocked(app_before)  # just reset: nothing to keep
     mock_before = ctx.mock.stats() if ctx.mock else None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
@@ -165,7 +178,8 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         process = sampler.stop()
     wall_s = time.perf_counter() - t0
     measure = ctx.step.scenario == "concurrency"
-    app_after = ctx.app.per_worker(measure=measure)
+    app_after = ctx.app.per_worker(measure=measure, blocks=POLL_BLOCKS, sites=POLL_SITES)
+    blocked = merge_blocked(take_blocked(app_after), res.records)  # kept once, merged, not in each stats dict
     mock_after = ctx.mock.stats() if ctx.mock else None
     recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
     summary = summarize(res.records)
@@ -183,7 +197,9 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         # Chat requests each worker served in this run: the kernel spreads connections over workers unevenly.
         "requests_by_worker": _requests_by_worker(app_before, app_after) if workers > 1 else None,
     }
-    if parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
+    if isinstance(ctx.app, TargetServer):
+        app["watched"] = merge_watched(app_before, app_after) or {}
+    elif parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
         app["agent_cache"] = ctx.app.agent_cache()
     warnings = []
     if workers > 1 and len(app_after) < workers:
@@ -191,7 +207,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     rel = ctx.out_dir.relative_to(ctx.results_dir)
     return {
         "id": f"{ctx.step.scenario}/{ctx.variant}/{ctx.users}/{ctx.repetition}",
-        "scenario": ctx.step.scenario, "variant": ctx.variant, "axes": parse_variant(ctx.variant).axes(),
+        "scenario": ctx.step.scenario, "variant": ctx.variant, "axes": _axes(ctx),
         "repetition": ctx.repetition,
         "params": {**ctx.step.params(), "users": ctx.users, "processes": ctx.processes,
                    "limiter_rps": after.get("settings", {}).get("OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND"),
@@ -207,7 +223,9 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         "process": process,
         "upstream": _upstream(mock_before, mock_after, summary.ok, recent),
         "usage": _usage(app_before, app_after),
-        "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after),
+        "blocked": blocked,
+        "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after,
+                                  one_call_per_reply=not isinstance(ctx.app, TargetServer)),
         "locust": {"exit_code": res.exit_code, "timed_out": res.timed_out, "wall_s": round(res.wall_s, 3)},
         "files": {"requests": str(rel / res.records_path.name), "locust_csv": str(rel / "locust_stats.csv"),
                   "locust_html": str(rel / res.html_path.name), "locust_json": str(rel / res.json_path.name),

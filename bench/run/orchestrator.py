@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from bench.errors import Terminated
+from app_under_test.variants import VariantError, parse_variant
+from bench.errors import ServerStartError, Terminated
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.results.schema import new_results, write_results
@@ -27,9 +28,11 @@ from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.run.config import RunConfig, RunPlan
 from bench.run.execute import RunContext, execute
 from bench.run.host import host_metadata
-from bench.run.profiles import WARM_UP_LIMIT, WARM_UP_MESSAGE, WARM_UP_PER_WORKER, Profile, Step
+from bench.run.profiles import WARM_UP_MESSAGE, WARM_UP_REQUESTS, Profile, Step
 from bench.run.scenario_facts import facts
 from bench.run.static import provider_call_ns, provider_lines
+from bench.run.target import starter as target_starter
+from bench.run.target import warm_up as target_warm_up
 from bench.servers.app import AppServer, running_app
 from scenarios.options import OPTIONS_BY_DEST
 
@@ -68,6 +71,7 @@ def _mock_for(step: Step, backend: Backend, seed: int, log_dir: Path) -> Iterato
         return
     # A ring of recent requests big enough for a whole run, for the upstream arrival rate and retry counts.
     config = MockConfig(latency_ms=step.latency_ms, seed=seed, rps=step.upstream_limit_rps or None,
+                        tier=step.upstream_tier or None,
                         recent_requests=20000)
     with running_mock(config, log_dir=str(log_dir)) as mock:
         yield mock
@@ -89,6 +93,33 @@ def _backend_for_run(backend: Backend, config: RunConfig, log_dir: Path) -> Iter
         yield backend.with_server(server.api_base, server.describe() | timing)
 
 
+def _needs_redis(profile: Profile) -> bool:
+    return any(_limiter_of(v) == "redis" for step in profile.steps for v in step.variants)
+
+
+def _limiter_of(variant: str) -> str | None:
+    try:
+        return parse_variant(variant).limiter
+    except VariantError:
+        return None  # a user's app (`--app`) is no variant of ours
+
+
+@contextmanager
+def _redis_for_run(profile: Profile, config: RunConfig, log_dir: Path) -> Iterator[str | None]:
+    """The Redis every worker of a `limiter=redis` variant shares: `--redis-url`, else one started here for the
+    whole run on a free loopback port and stopped (by pid) when the run ends; None when no variant needs one."""
+    if not _needs_redis(profile):
+        yield None
+        return
+    if config.redis_url:
+        yield config.redis_url
+        return
+    from bench.servers.redis import running_redis
+
+    with running_redis(log_dir=str(log_dir)) as server:
+        yield server.url
+
+
 def _mock_only_note(backend: Backend, config: RunConfig) -> str | None:
     """Real backends answer at their own speed: --latency and the profiles' upstream latency and rate limits
     configure the embedded mock only. Said once, not an error, so one command works against every backend."""
@@ -106,21 +137,16 @@ def _describe(backend: Backend, note: str | None) -> dict[str, Any]:
 
 
 def _warm_up(app: AppServer, step: Step) -> None:
-    """Build the singleton and open pools before a warm measurement. With several workers, new connections land
-    on whichever worker accepts first: keep sending until every worker has built its agent (bounded)."""
-    url, workers = app.url, app.workers
+    """Before a warm measurement on one worker: build the singleton and open the pools. With several workers only
+    check that every worker answers: which worker builds an agent is what C7 counts, from a cold start."""
+    if app.workers > 1:
+        if len(app.per_worker(deadline_s=20.0)) < app.workers:
+            raise ServerStartError(f"only some of the {app.workers} workers answered before the run")
+        return
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
     with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
-        for _ in range(max(1, workers) * WARM_UP_PER_WORKER):
-            client.post(url + "/api/chat", json={"message": WARM_UP_MESSAGE})
-        sent = WARM_UP_PER_WORKER * workers
-        while workers > 1 and sent < WARM_UP_LIMIT:
-            stats = app.per_worker(deadline_s=5.0)
-            if len(stats) == workers and all(int(s.get("constructions") or 0) >= 1 for s in stats):
-                return
-            for _ in range(workers):
-                client.post(url + "/api/chat", json={"message": WARM_UP_MESSAGE})
-            sent += workers
+        for _ in range(WARM_UP_REQUESTS):
+            client.post(app.url + "/api/chat", json={"message": WARM_UP_MESSAGE})
 
 
 def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
@@ -133,19 +159,22 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
                  for s in profile.steps], "repeat": profile.repeat}, host=host_metadata(),
         backend=_describe(backend, note))
     results_path = out_dir / "results.json"
-    results["static"]["provider_lines"] = provider_lines()
-    results["probes"]["provider_call_ns"] = provider_call_ns()
+    if config.target is not None:  # a user's app (`--app`): the reference app's own probes say nothing of it
+        results["target"] = config.target.describe()
+    else:
+        results["static"]["provider_lines"] = provider_lines()
+        results["probes"]["provider_call_ns"] = provider_call_ns()
     log_dir = out_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     if note:
         print(f"bench run: note: {note}", file=sys.stderr)
     write_results(results, results_path)
     try:
-        if backend.kind == "mock":
-            results["probes"]["settings_echo"] = probes.settings_echo(log_dir)
-            results["probes"]["tier_limits"] = probes.tier_limits(log_dir)
+        if backend.kind == "mock" and config.target is None:
+            results["probes"].update(probes.mock_probes(log_dir))
             write_results(results, results_path)
-        with _backend_for_run(backend, config, log_dir) as backend:
+        with _backend_for_run(backend, config, log_dir) as backend, \
+                _redis_for_run(profile, config, log_dir) as redis_url:
             results["backend"] = _describe(backend, note)  # now with the started server's version and timing
             # Straight at the backend, without the app: L alone, then N at once (C4's ideal comes from these).
             results["probes"]["backend"] = probe_for_run(backend, profile, seed=config.seed, log_dir=str(log_dir),
@@ -154,7 +183,8 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
                   f"{probe_summary(results['probes']['backend'])}", file=sys.stderr)
             write_results(results, results_path)
             for step in profile.steps:
-                _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress)
+                _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress,
+                          redis_url)
     except KeyboardInterrupt as exc:
         results["partial"] = True
         results["interrupted"] = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
@@ -165,17 +195,26 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
 
 
 def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend, out_dir: Path, log_dir: Path,
-              results: dict[str, Any], results_path: Path, progress: Progress | None) -> None:
+              results: dict[str, Any], results_path: Path, progress: Progress | None,
+              redis_url: str | None = None) -> None:
     with _mock_for(step, backend, config.seed, log_dir) as mock:
         backend_url = mock.url + "/v1" if mock else backend.base_url
         serial_s = serial_request_s(backend)
+        # The reference app's variants, or the user's app (`--app`): started and read the same way.
+        start = running_app if config.target is None else target_starter(config.target)
+        locust_options = {} if config.target is None else config.target.locust_options()
         for variant in step.variants:
             env = {**step.app_env, **backend.app_env()}
-            app_cm = None if facts(step.scenario).fresh_app else running_app(
+            if redis_url and _limiter_of(variant) == "redis":
+                env["REDIS_URL"] = redis_url
+            app_cm = None if facts(step.scenario).fresh_app else start(
                 variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key)
             with app_cm or contextlib.nullcontext() as warm_app:
                 if warm_app is not None:
-                    _warm_up(warm_app, step)
+                    if isinstance(warm_app, AppServer):
+                        _warm_up(warm_app, step)
+                    elif config.target is not None and config.target.request is not None:
+                        target_warm_up(warm_app, config.target.request, step.latency_ms)
                 for users in (step.steps or (step.users,)):
                     reps = step.repetitions(profile.repeat)
                     for rep in range(reps):
@@ -185,13 +224,14 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                         run_dir = out_dir / "runs" / _slug(f"{step.scenario}-{variant}-{users}-{rep}")
                         if mock:
                             mock.reset()
-                        with (running_app(variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir),
-                                          api_key=backend.api_key)
+                        with (start(variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir),
+                                    api_key=backend.api_key)
                               if warm_app is None else contextlib.nullcontext(warm_app)) as app:
                             t0 = time.perf_counter()
                             entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
                                                        app=app, mock=mock, out_dir=run_dir, results_dir=out_dir,
-                                                       processes=config.processes, serial_s=serial_s))
+                                                       processes=config.processes, serial_s=serial_s,
+                                                       locust_options=locust_options))
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
                         entry["claims"] = list(step.claims)
                         results["runs"].append(entry)

@@ -1,9 +1,13 @@
-"""Small checks that are not load runs: the app reads its `.env` (claim C10) and the mock enforces the seed's
-tier limits (claim C10's tiers), each a few requests on loopback."""
+"""Small checks that are not load runs: the app reads its `.env` (claim C10), the mock enforces the seed's tier
+limits and the app's limiter configured from each tier stays within it (claim C10's tiers), each a few requests on
+loopback."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,13 @@ def settings_echo(log_dir: Path) -> dict[str, Any]:
     return {"sent": DOTENV, "seen": got, "ok": ok, "how": "a .env file in the app's working directory"}
 
 
+def mock_probes(log_dir: Path) -> dict[str, Any]:
+    """`settings_echo` and `tier_limits` side by side (mostly waiting on the apps and the limiters' windows)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        echo, tiers = pool.submit(settings_echo, log_dir), pool.submit(tier_limits, log_dir)
+        return {"settings_echo": echo.result(), "tier_limits": tiers.result()}
+
+
 def _num_eq(a: Any, b: str) -> bool:
     try:
         return float(a) == float(b)
@@ -38,28 +49,84 @@ def _num_eq(a: Any, b: str) -> bool:
         return False
 
 
-def tier_limits(log_dir: Path, tiers: tuple[str, ...] = ("tier-1",), extra: int = 2) -> dict[str, Any]:
-    """Send (limit + extra) requests inside one minute to a mock on a named tier: the excess must get 429s."""
-    out: dict[str, Any] = {}
-    for tier in tiers:
-        with running_mock(MockConfig(latency_ms=0, tier=tier), log_dir=str(log_dir)) as mock:
-            limit = _tier_rpm(tier)
-            statuses, retry_after = [], []
-            with httpx.Client(timeout=10) as client:
-                for _ in range(limit + extra):
-                    resp = client.post(mock.url + "/v1/chat/completions", json={
-                        "model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "hi"}]},
-                        headers={"Authorization": "Bearer probe"})
-                    statuses.append(resp.status_code)
-                    if resp.status_code == 429:
-                        retry_after.append(resp.headers.get("retry-after"))
-        ok200, n429 = statuses.count(200), statuses.count(429)
-        out[tier] = {"limit_rpm": limit, "sent": len(statuses), "ok_200": ok200, "rate_limited_429": n429,
-                     "retry_after": retry_after, "ok": ok200 == limit and n429 == extra}
-    return out
+# The tiers claim C10 names (the seed's Tier 1 and Tier 2), each checked twice: the mock enforces it, and the app's
+# limiter configured from it (OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND = RPM / 60) sends no more than it allows.
+CLAIMED_TIERS = ("tier-1", "tier-2")
+APP_WINDOW_S = 3.5  # short: the limiter's bucket starts empty, so tier-1 (0.05 req/s) admits none in it, tier-2 3
+APP_FIRED = 5  # requests sent to the app at once, more than either tier allows in the window
+# One agent, so one limiter: behind the seed's `def` dependency a cold burst races lru_cache and builds several
+# ChatAgents, each with its own limiter (C2), which would measure the race instead of the limiter.
+APP_VARIANT = "async-limited:dependency=async"
+
+
+def tier_limits(log_dir: Path, tiers: tuple[str, ...] = CLAIMED_TIERS, extra: int = 2) -> dict[str, Any]:
+    """For each tier: (limit + extra) requests inside one minute straight at a mock on the tier, the excess must
+    get 429s; then the app's limiter configured from the tier, in front of a fresh mock on it (`_app_within`).
+    The tiers run side by side: most of each check is waiting."""
+    with ThreadPoolExecutor(max_workers=len(tiers) or 1) as pool:
+        return dict(zip(tiers, pool.map(lambda t: _one_tier(t, log_dir, extra), tiers), strict=True))
+
+
+def _one_tier(tier: str, log_dir: Path, extra: int) -> dict[str, Any]:
+    with running_mock(MockConfig(latency_ms=0, tier=tier), log_dir=str(log_dir)) as mock:
+        limit = _tier_rpm(tier)
+        statuses, retry_after = [], []
+        with httpx.Client(timeout=10) as client:
+            for _ in range(limit + extra):
+                resp = client.post(mock.url + "/v1/chat/completions", json={
+                    "model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "hi"}]},
+                    headers={"Authorization": "Bearer probe"})
+                statuses.append(resp.status_code)
+                if resp.status_code == 429:
+                    retry_after.append(resp.headers.get("retry-after"))
+    ok200, n429 = statuses.count(200), statuses.count(429)
+    return {"limit_rpm": limit, "limit_rpd": _tier_rpd(tier), "sent": len(statuses), "ok_200": ok200,
+            "rate_limited_429": n429, "retry_after": retry_after, "ok": ok200 == limit and n429 == extra,
+            "app": _app_within(tier, log_dir)}
+
+
+def _app_within(tier: str, log_dir: Path, window_s: float = APP_WINDOW_S, fired: int = APP_FIRED) -> dict[str, Any]:
+    """The seed's recommendation (APP_VARIANT) with its limiter at the tier's rate, in front of a mock on the tier:
+    fire `fired` requests at once, and after `window_s` read what the mock received. Within the tier: no more than
+    the tier's rate allows over the window (ceil(RPM x window / 60)) and no 429."""
+    rps = _tier_rpm(tier) / 60
+    allowed = math.ceil(_tier_rpm(tier) * window_s / 60)
+    with running_mock(MockConfig(latency_ms=0, tier=tier), log_dir=str(log_dir)) as mock, \
+            running_app(APP_VARIANT, mock.api_base, log_dir=str(log_dir),
+                        env={"OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND": f"{rps:.6g}"}) as app:
+        seen = app.stats()["settings"].get("OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND")
+        mock.reset()
+        asyncio.run(_fire(app.url + "/api/chat", fired, window_s))
+        stats = mock.stats()
+        agents = int(app.stats().get("constructions") or 0)
+    received = int(stats.get("received") or 0)
+    n429 = int(stats.get("rate_limited") or 0)
+    applied = _num_eq(seen, f"{rps:.6g}")
+    return {"variant": APP_VARIANT, "agents": agents, "limiter_rps": round(rps, 6), "limiter_rps_seen": seen,
+            "window_s": window_s, "fired": fired,
+            "upstream_received": received, "upstream_429": n429, "allowed_in_window": allowed,
+            "limiter_admits": math.floor(rps * window_s),
+            "ok": applied and received <= allowed and n429 == 0}
+
+
+async def _fire(url: str, n: int, window_s: float) -> None:
+    """Send n requests at once and stop waiting after `window_s` (those still queued in the limiter are dropped)."""
+    async with httpx.AsyncClient(timeout=window_s + 5) as client:
+        tasks = [asyncio.ensure_future(client.post(url, json={"message": "tier check"})) for _ in range(n)]
+        await asyncio.wait(tasks, timeout=window_s)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _tier_rpm(tier: str) -> int:
     from bench.mock.config import TIERS
 
     return int(TIERS[tier].rpm or 0)
+
+
+def _tier_rpd(tier: str) -> int | None:
+    from bench.mock.config import TIERS
+
+    rpd = TIERS[tier].rpd
+    return int(rpd) if rpd else None

@@ -19,6 +19,7 @@ from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 APP_FACTORY = "app_under_test.app:app_from_env"  # each uvicorn worker builds the app from APP_VARIANT etc.
 APP_CHECK = "app_under_test.__main__:check_settings"
+PASSED_PREFIXES = ("APP_INJECT_", "APP_BLOCKWATCH")  # from the harness's environment to the app's
 
 
 def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
@@ -28,11 +29,13 @@ def app_env(variant: str, backend_url: str, *, api_key: str | None = None,
         "APP_DEBUG_ENDPOINTS": "1",
         "OPENAI_BASE_URL": backend_url,
         "LOG_LEVEL": "WARNING",
+        "APP_BLOCKWATCH": "1",  # the app's default is off (its cost); the harness measures with it
     }
     if api_key:
         env["OPENAI_API_KEY"] = api_key
-    # The regression knobs reach the app from the harness's own environment (`APP_INJECT_BLOCKING_MS=50 bench gate`).
-    env.update({k: v for k, v in os.environ.items() if k.startswith("APP_INJECT_")})
+    # The regression knobs reach the app from the harness's own environment (`APP_INJECT_BLOCKING_MS=50 bench gate`),
+    # and so do the blocked-loop sampler's settings (`APP_BLOCKWATCH=0 bench run ...` runs without it).
+    env.update({k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)})
     env.update(extra or {})
     # An empty value means "leave it unset", so the app falls back to its .env file or default.
     return {k: v for k, v in env.items() if v != ""}
@@ -56,10 +59,12 @@ class AppServer(ChildServer):
         """`GET /api/debug/stats` from whichever worker answers."""
         return _stats(self.url, measure=measure, collect=collect, timeout=timeout)
 
-    def per_worker(self, *, measure: bool = False, deadline_s: float = 20.0,
-                   collect: bool = False) -> list[dict[str, Any]]:
-        """One stats dict per worker pid (short if the deadline passed first: the caller says so)."""
-        return _per_worker(self.url, self.workers, measure=measure, deadline_s=deadline_s, collect=collect)
+    def per_worker(self, *, measure: bool = False, deadline_s: float = 20.0, collect: bool = False,
+                   blocks: int | None = None, sites: int | None = None) -> list[dict[str, Any]]:
+        """One stats dict per worker pid (short if the deadline passed first: the caller says so); `blocks` and
+        `sites`: how many of the blocked-loop sampler's blocks and call sites to list (None: the app's default)."""
+        return _per_worker(self.url, self.workers, measure=measure, deadline_s=deadline_s, collect=collect,
+                           blocked={"blocks": blocks, "sites": sites})
 
     def reset(self) -> None:
         """New peak window for loop lag, in-flight and live instances, on every worker."""
@@ -119,7 +124,7 @@ def _stats(url: str, *, measure: bool = False, collect: bool = False, timeout: f
 
 
 def _per_worker(url: str, workers: int, *, measure: bool = False, deadline_s: float = 20.0,
-               collect: bool = False) -> list[dict[str, Any]]:
+               collect: bool = False, blocked: dict[str, int | None] | None = None) -> list[dict[str, Any]]:
     """One stats dict per worker pid. New connections land on whichever worker accepts first, so poll
     until every worker has answered (or the deadline passes: then the list is short, and the caller says so)."""
     found: dict[int, dict[str, Any]] = {}
@@ -127,6 +132,7 @@ def _per_worker(url: str, workers: int, *, measure: bool = False, deadline_s: fl
     with httpx.Client(timeout=30.0, headers={"Connection": "close"}) as client:
         while len(found) < workers and time.monotonic() < end:
             params = {"measure": str(measure).lower(), "collect": str(collect).lower()}
+            params.update({k: str(v) for k, v in (blocked or {}).items() if v is not None})
             resp = client.get(url + "/api/debug/stats", params=params)
             resp.raise_for_status()
             data = resp.json()

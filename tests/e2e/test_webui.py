@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.servers.process import ServerProcess
-from tests.support.locust_ui import running_locust, template_args
+from tests.support.locust_ui import ROOT, running_locust, template_args
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -91,6 +91,7 @@ def test_web_ui_starts_restarts_and_stops_the_servers(tmp_path: Path) -> None:
         assert {"backend", "mock_latency_ms", "mock_rps", "mock_tier", "scenario"} <= set(options)
         page = httpx.get(base + "/insides").text
         assert "Insides of the app under test" in page and "https://" not in page and "http://" not in page
+        assert 'id="blocked_sites"' in page and 'id="loop_blocked"' in page
         assert locust.get_json("/insides/stats")["mode"] == "idle"
 
         bad = locust.post("/swarm", _swarm("async", mock_latency_ms="-5"))
@@ -106,6 +107,16 @@ def test_web_ui_starts_restarts_and_stops_the_servers(tmp_path: Path) -> None:
         assert first["mock"]["peak_in_flight"] == 1  # a blocked loop sends one upstream call at a time
         rows = {r["figure"]: r["value"] for r in locust.get_json("/stats/requests")["extended_stats"][0]["data"]}
         assert rows["Variant"] == "sync" and rows["Locust requests (failures)"] == "20 (0)"
+        # The blocked-loop sampler names the seed's blocking invoke, live: in the snapshot and in the tab.
+        blocked = app["blocked"]
+        assert blocked["blocked_ms"] > 0.5 * 20 * 50 and blocked["share"] > 0.2, blocked
+        top = blocked["sites"][0]
+        assert top["where"] == f"app_under_test/agent.py:{_invoke_line()} ChatAgent._agenerate", blocked
+        # Not all of it: a cold app's first calls also block in the SDKs' one-time set-up (openai's type hints, its
+        # `uname -p`), and a few blocks on a busy box get no sample. 20 invokes x 50 ms did block at that line.
+        assert top["calls"].endswith("invoke") and top["blocked_ms"] >= 0.5 * 20 * 50, blocked["sites"]
+        assert rows["Blocking call site #1"].startswith(top["where"] + " -> "), rows
+        assert rows["Event loop blocked (over 20 ms at a time)"].endswith(" ms"), rows
 
         again = _run_burst(locust, "sync", 20)
         assert again["app_url"] == first["app_url"]  # same parameters: the same servers, counters reset
@@ -113,11 +124,19 @@ def test_web_ui_starts_restarts_and_stops_the_servers(tmp_path: Path) -> None:
         other = _run_burst(locust, "lru_cache", 20)  # no rate limiter: the burst reaches the mock at once
         assert other["variant"] == "lru_cache" and other["app_url"] != first["app_url"]
         assert other["mock"]["peak_in_flight"] > 1
+        # `lru_cache` awaits: nothing blocks at the seed's invoke line (a cold app's first calls may block elsewhere).
+        assert not [s for s in other["app"]["blocked"]["sites"] if s["where"] == top["where"]], other["app"]["blocked"]
         assert len(locust.servers_seen()) == 4  # two mocks, two apps: one of each per parameter set
         assert len(locust.survivors()) == 2  # the first mock and app are gone, by then
         rc = locust.terminate(signal.SIGINT)
     assert rc == 0, locust.log()[-3000:]
     assert locust.survivors() == []
+
+
+def _invoke_line() -> int:
+    lines = (ROOT / "app_under_test" / "agent.py").read_text().splitlines()
+    [line] = [i for i, text in enumerate(lines, start=1) if 'self.llm.invoke(state["messages"])  # the seed' in text]
+    return line
 
 
 def _run_burst(locust: Any, variant: str, users: int) -> dict[str, Any]:

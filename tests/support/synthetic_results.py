@@ -39,8 +39,11 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
                                        "LOG_LEVEL": "INFO"},
                               "seen": {"OPENAI_RATE_LIMIT_REQUESTS_PER_SECOND": "10", "OPENAI_MAX_RETRIES": "3",
                                        "LOG_LEVEL": "INFO"}, "ok": True},
-            "tier_limits": {"tier-1": {"limit_rpm": 3, "sent": 5, "ok_200": 3, "rate_limited_429": 2, "ok": True},
-                            "tier-2": {"limit_rpm": 60, "sent": 70, "ok_200": 60, "rate_limited_429": 10, "ok": True}},
+            "tier_limits": {"tier-1": {"limit_rpm": 3, "sent": 5, "ok_200": 3, "rate_limited_429": 2, "ok": True,
+                                       "limit_rpd": 200, "app": _tier_app(3, received=0)},
+                            "tier-2": {"limit_rpm": 60, "sent": 70, "ok_200": 60, "rate_limited_429": 10, "ok": True,
+                                       "limit_rpd": 10_000, "app": _tier_app(60, received=3)}},
+            "backend": backend_probe(latency_s=latency_ms / 1000, n=users, overlap=users, configured=True),
         },
         "runs": [],
     }
@@ -100,6 +103,7 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
             run = _run("workers", "async-limited", rep, p, ends, 1.0, loop_lag_ms=2.0,
                        send=[i / 60 for i in range(240)])
             run["app"]["workers"] = [{"pid": 1000 + w, "constructions": 1} for w in range(4)]
+            run["app"]["requests_by_worker"] = [60, 60, 60, 60]
             run["upstream"]["received"] = int(jitter(39.0 * 6))
             results["runs"].append(run)
         if "sweep" in scen:
@@ -109,6 +113,32 @@ def synthetic_results(*, reps: int = 3, users: int = 50, latency_ms: float = 300
                     ends = _burst_ends(v, n_users, 1.0, jitter)
                     results["runs"].append(_run("sweep", v, rep, p, ends, 1.0, loop_lag_ms=2.0))
     return results
+
+
+def _tier_app(rpm: int, *, received: int, window_s: float = 3.5) -> dict[str, Any]:
+    """The app's limiter set from a tier, as bench/run/probes.py records it."""
+    return {"variant": "async-limited:dependency=async", "agents": 1, "limiter_rps": rpm / 60,
+            "limiter_rps_seen": rpm / 60, "window_s": window_s, "fired": 5, "upstream_received": received,
+            "upstream_429": 0, "allowed_in_window": int(np.ceil(rpm * window_s / 60)),
+            "limiter_admits": int(rpm / 60 * window_s), "ok": True}
+
+
+def backend_probe(*, latency_s: float, n: int = 50, overlap: float = 50.0, configured: bool = False) -> dict[str, Any]:
+    """probes.backend for a backend that answers one request alone in `latency_s` and serves `overlap` at once."""
+    k = max(1.0, min(float(n), overlap))
+    waves = int(np.ceil(n / k))
+    makespan = waves * latency_s * 1.01 or 0.01  # an instant backend: the client's own time
+    lats = [latency_s * 1.01 * (i // int(k) + 1) or 0.01 for i in range(n)]
+    ideal = min(float(n), max(n / waves, n * latency_s / makespan))
+    probe: dict[str, Any] = {
+        "target": "synthetic", "model": "gpt-3.5-turbo", "n": n, "lone_s": [latency_s] * 3, "latency_s": latency_s,
+        "burst_makespan_s": makespan, "burst_latencies_s": lats, "burst_latency_p50_s": float(np.median(lats)),
+        "burst_latency_max_s": max(lats), "overlap": k, "answered_within_slack": int(k),
+        "latency_growth": float(np.median(lats)) / latency_s if latency_s else None, "ideal_ratio": ideal,
+        "errors": {}, "formula": "synthetic", "ok": True}
+    if configured:
+        probe["self_check"] = {"configured_latency_s": latency_s, "latency_ok": True, "overlap_ok": k >= n, "ok": True}
+    return probe
 
 
 def _burst_ends(variant: str, n: int, lat: float, jitter: Callable[[float], float]) -> list[float]:
@@ -182,3 +212,57 @@ def scale_metric(results: dict[str, Any], scenario: str, variant: str, factor: f
         run["requests"]["t_end"] = [t * factor for t in run["requests"]["t_end"]]
     edit_runs(results, scenario, variant, edit)
 
+
+
+AGENT_PY = "app_under_test/agent.py"
+INVOKE_LINE = 98  # a plausible line; tests of the real app read the real one from the file
+EPOCH = 1_767_225_600.0  # the synthetic runs' first send, as an epoch (records carry epochs)
+
+
+def _site(label_fn: str, line: int, calls: str | None, code: str, own: bool, ms: float, blocks: int,
+          total: float) -> dict[str, Any]:
+    from pathlib import Path
+
+    file = str(Path.cwd() / AGENT_PY) if own else "/venv/lib/python3.11/site-packages/uvicorn/protocols/h11.py"
+    label = f"{AGENT_PY if own else 'uvicorn/protocols/h11.py'}:{line} {label_fn}" + (
+        f" -> {calls}" if calls else f": {code}")
+    return {"site": label, "file": file, "line": line, "function": label_fn, "code": code, "calls": calls,
+            "own_code": own, "blocked_ms": ms, "blocks": blocks, "samples": blocks * 4,
+            "share": ms / total if total else 0.0, "stack": [f"frame {i}" for i in range(30)]}
+
+
+def add_blocked(results: dict[str, Any], *, sampler_on: bool = True) -> dict[str, Any]:
+    """Blocked-loop figures for the burst runs, as the app reports them per worker and bench/run/blocked.py merges
+    them: `sync` blocks once per request at the seed's invoke line, the others only in a 25 ms stall outside
+    the app's code."""
+    from bench.run.blocked import merge_blocked
+
+    for run in results["runs"]:
+        if run["scenario"] != "burst":
+            continue
+        req = run["requests"]
+        records = [{"t_send": EPOCH + s, "t_end": EPOCH + e} for s, e in zip(req["t_send"], req["t_end"], strict=True)]
+        if run["variant"] == "sync":
+            ends = sorted(req["t_end"])
+            starts = [0.0, *ends[:-1]]
+            blocks = [{"start": EPOCH + s + 0.001, "duration_ms": (e - s) * 1000 - 2, "site": "invoke", "samples": 20,
+                       "sites": []} for s, e in zip(starts, ends, strict=True)]
+        else:
+            blocks = [{"start": EPOCH + 0.2, "duration_ms": 25.0, "site": "h11", "samples": 4, "sites": []}]
+        total = sum(b["duration_ms"] for b in blocks)
+        sites = ([_site("ChatAgent._agenerate", INVOKE_LINE, "langchain_core/language_models/chat_models.py:402 "
+                        "BaseChatModel.invoke", 'response = self.llm.invoke(state["messages"])', True,
+                        total * 0.98, len(blocks), total),
+                  _site("ChatAgent._agenerate", INVOKE_LINE + 4, None, "usage.record(response)", True, total * 0.02,
+                        3, total)]
+                 if run["variant"] == "sync" else
+                 [_site("H11Protocol.data_received", 250, "h11/_connection.py:480 Connection.next_event", "", False,
+                        total, 1, total)])
+        window_ms = (max(req["t_end"]) + 1.5) * 1000
+        worker = {"running": sampler_on, "settings": {"threshold_ms": 20.0, "sample_interval_ms": 5.0},
+                  "window": {"start": EPOCH - 1.5, "end": EPOCH + max(req["t_end"]), "duration_ms": window_ms},
+                  "blocked_ms": total, "blocked_share": total / window_ms, "block_count": len(blocks),
+                  "blocks_dropped": 0, "max_block_ms": max(b["duration_ms"] for b in blocks), "blocks": blocks,
+                  "sites": sites}
+        run["blocked"] = merge_blocked([worker], records)
+    return results

@@ -74,6 +74,11 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
     (("scenarios", "locustfile"), ("bench.run",), ("bench.run.backends",)),
     # ...and what scenarios import must not import scenarios back.
     (("bench.errors", "bench.run.backends"), ("scenarios",), ()),
+    # The child side of `--app` (loaded into the user's app process by name) knows only the app's instrumentation.
+    (("bench.inject",), ("bench", "scenarios"), ("bench.inject",)),
+    # ...and only the CLI (`bench serve --app` checks the target in its own process) imports it.
+    (("app_under_test", "scenarios", "bench.run", "bench.servers", "bench.mock", "bench.results", "bench.report",
+      "bench.gate", "bench.errors", "locustfile"), ("bench.inject",), ()),
 ]
 
 
@@ -82,6 +87,13 @@ def test_no_import_runs_against_the_layers(who: tuple[str, ...], banned: tuple[s
                                            allowed: tuple[str, ...]) -> None:
     bad = sorted(f"{mod} imports {imp}" for mod, imps in _graph().items() if _under(mod, who)
                  for imp in imps if _under(imp, banned) and not _under(imp, allowed))
+    assert not bad, "\n".join(bad)
+
+
+def test_examples_are_apps_outside_the_harness() -> None:
+    """The example apps stand for a user's own code: they import nothing of the harness or the reference app."""
+    bad = sorted(f"{path.name} imports {imp}" for path in (ROOT / "examples").glob("*.py")
+                 for imp in _imports(path) if imp.split(".")[0] in PACKAGES)
     assert not bad, "\n".join(bad)
 
 

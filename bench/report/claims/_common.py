@@ -103,7 +103,7 @@ def fmt_count(est: Estimate, vals: list[float]) -> str:
         return "n/a"
     if len(set(vals)) == 1:
         return f"{vals[0]:g} in all {len(vals)} repetitions"
-    return f"median {est.median:g} [{est.low:g}, {est.high:g}], max {max(vals):g} over {len(vals)} repetitions"
+    return f"median {est.median:g} [{est.low:g}, {est.high:g}] ({est.interval}), max {max(vals):g}"
 
 
 def pct(x: float) -> str:

@@ -87,7 +87,7 @@ def _blocked(variant: str, mock: MockServer, **settings: Any) -> dict[str, Any]:
     _client_utils._cached_async_httpx_client.cache_clear()
     _client_utils._cached_sync_httpx_client.cache_clear()
     app = create_app(variant, load_settings(openai_base_url=mock.api_base, app_debug_endpoints=True,
-                                            log_level="WARNING", **settings))
+                                            log_level="WARNING", app_blockwatch=True, **settings))
     with _serving(app) as url:
         return asyncio.run(_burst(url))
 

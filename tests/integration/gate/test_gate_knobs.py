@@ -32,6 +32,11 @@ def _gate(out: Path, metrics: str, knobs: dict[str, str]) -> tuple[int, str, lis
     # 50 ms of time.sleep per request on the loop: a burst of 10 at 1 s upstream takes ~0.5 s longer.
     pytest.param({"APP_INJECT_BLOCKING_MS": "50"}, "burst.async_makespan", ["burst.async_makespan"],
                  id="blocking-call"),
+    # The blocked-loop line: unchanged code keeps the app's own blocking far under 10% of the burst; the 50 ms
+    # time.sleep per request puts it at ~30%, whatever the ratios say.
+    pytest.param({}, "burst.async_blocked_share", [], id="blocked-share-unchanged-passes"),
+    pytest.param({"APP_INJECT_BLOCKING_MS": "50"}, "burst.async_blocked_share", ["burst.async_blocked_share"],
+                 id="blocked-share-blocking-call"),
     # An awaited 200 ms: every request 20% slower than the 1 s upstream.
     pytest.param({"APP_INJECT_LATENCY_MS": "200"}, "burst.async_makespan", ["burst.async_makespan"],
                  id="slower-path-20pct"),

@@ -101,3 +101,29 @@ async def test_stats_report_bytes_per_instance_and_loop_lag(app_client) -> None:
     assert stats["constructions"] == 3  # the tracemalloc probe's instances are not counted
     assert stats["bytes_per_instance"] > 1000
     assert stats["loop_lag"]["samples"] >= 0 and stats["in_flight"] == 0 and stats["requests_total"] == 3
+
+
+async def test_stats_list_as_many_blocks_and_sites_as_asked(app_client) -> None:
+    # `sync` calls the blocking invoke on the loop: each 40 ms upstream answer is one block over the 20 ms line.
+    twin = MockTwin(MockConfig(latency_ms=40))
+    async with app_client("sync", twin=twin, app_blockwatch=True) as client:
+        for _ in range(3):
+            assert (await client.post("/api/chat", json={"message": "hi"})).status_code == 200
+        default = (await client.get("/api/debug/stats")).json()["blocked"]
+        one = (await client.get("/api/debug/stats", params={"blocks": 1})).json()["blocked"]
+        none = (await client.get("/api/debug/stats", params={"blocks": 0, "sites": 0})).json()["blocked"]
+        bad = await client.get("/api/debug/stats", params={"blocks": -1})
+    assert default["block_count"] >= 3 and len(default["blocks"]) == default["block_count"]
+    # The newest one (a stall of the process between the polls may have added a block meanwhile).
+    assert len(one["blocks"]) == 1 and one["blocks"][0]["start"] >= default["blocks"][-1]["start"]
+    assert none["blocks"] == [] and none["sites"] == [] and none["block_count"] >= default["block_count"]
+    assert default["sites"] and len(default["sites"]) <= 10
+    assert bad.status_code == 422
+
+
+async def test_the_blocked_loop_sampler_is_off_unless_asked_for(app_client) -> None:
+    twin = MockTwin(MockConfig(latency_ms=40))
+    async with app_client("sync", twin=twin) as client:
+        assert (await client.post("/api/chat", json={"message": "hi"})).status_code == 200
+        blocked = (await client.get("/api/debug/stats")).json()["blocked"]
+    assert not blocked["running"] and blocked["block_count"] == 0 and blocked["sites"] == []

@@ -127,14 +127,15 @@ def test_yes_runs_and_results_record_the_estimate_and_the_usage(
     assert main(["run", "--backend", "openai", *SMALL, "--budget", "0", "--yes", "--max-tokens", "20",
                  "--no-report", "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "bench run: cost estimate: 7 upstream calls (2 warm-up)" in captured.err
+    # 5 measured, 2 warm-up and the backend probe's 3 alone + N=5 at once.
+    assert "bench run: cost estimate: 15 upstream calls (2 warm-up, 8 backend probe)" in captured.err
     assert "max 20 a call" in captured.err and "budget $0.00" in captured.err
     assert "running anyway (--yes)" in captured.err
     assert calls[0]["backend"].kind == "openai" and calls[0]["app_env"] == [{"OPENAI_MAX_TOKENS": "20"}]
     results = json.loads((out / "results.json").read_text())
     est, act = results["cost"]["estimate"], results["cost"]["actual"]
     assert (est["calls"], est["output_tokens"], est["model"], est["guarded"], est["budget_usd"]) == (
-        7, 140, "gpt-4o-mini", True, 0.0)
+        15, 300, "gpt-4o-mini", True, 0.0)
     assert est["usd"] > 0 and est["price"] == {"input_per_1m": 0.15, "output_per_1m": 0.6}
     assert (act["input_tokens"], act["output_tokens"], act["calls"]) == (60, 100, 5)
     assert act["usd"] == pytest.approx((60 * 0.15 + 100 * 0.6) / 1e6, abs=1e-6)
@@ -149,7 +150,7 @@ def test_a_mock_run_prints_no_estimate_but_records_one(
     assert main(["run", *SMALL, "--no-report", "--out", str(tmp_path)]) == 0
     assert "cost estimate" not in capsys.readouterr().err
     est = json.loads((tmp_path / "results.json").read_text())["cost"]["estimate"]
-    assert est["calls"] == 7 and est["usd"] is None and not est["guarded"]
+    assert est["calls"] == 15 and est["probe_calls"] == 8 and est["usd"] is None and not est["guarded"]
 
 
 def test_gate_refuses_a_real_backend(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

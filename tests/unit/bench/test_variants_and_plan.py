@@ -43,3 +43,11 @@ def test_plan_applies_filters_and_overrides() -> None:
     assert [s.scenario for s in profile.steps] == ["burst"]
     assert profile.steps[0].variants == ("sync",) and profile.steps[0].latency_ms == 50 and profile.steps[0].users == 20
     assert all(p.repeat == 3 for p in PROFILES.values())
+
+
+def test_a_requested_variant_the_profile_does_not_list_still_runs() -> None:
+    # quick's burst steps list sync and async; a third requested variant runs once, in the scenario's first step,
+    # instead of being dropped.
+    profile = plan(RunConfig(profile="quick", scenarios=("burst",), variants=("sync", "async", "per-request")))
+    ran = [v for s in profile.steps for v in s.variants]
+    assert sorted(ran) == ["async", "per-request", "sync"] and "per-request" in profile.steps[0].variants

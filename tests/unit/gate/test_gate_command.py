@@ -61,6 +61,25 @@ def test_a_broken_invariant_exits_1(tmp_path: Path, baseline_file: str, capsys: 
     assert "cold.locked_agents" in capsys.readouterr().err
 
 
+def test_blocking_past_the_line_exits_1_even_with_the_ratios_inside(tmp_path: Path, baseline_file: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # 110-130 ms of own-code blocking in a ~1.06 s burst: 10-12%, over the 10% line; makespan within x1.15.
+    assert _gate(tmp_path, baseline_file, gate_results(own_blocked_ms=(5.0, 110.0, 130.0))) == 1
+    captured = capsys.readouterr()
+    assert "burst.async_blocked_share" in captured.err and "burst.async_makespan" not in captured.err
+    row = next(line for line in captured.out.splitlines() if line.startswith("burst.async_blocked_share"))
+    assert "<= 10% every rep" in row and "past it by" in row and "REGRESSION" in row
+
+
+def test_update_accepts_a_run_within_the_line_and_refuses_one_past_it(tmp_path: Path) -> None:
+    ok, past = gate_results(own_blocked_ms=(0.0, 50.0, 0.0)), gate_results(own_blocked_ms=(0.0, 150.0, 0.0))
+    assert main(["gate", "--update-baseline", "--baseline", str(tmp_path / "ok.json"),
+                 "--results", _results_file(tmp_path, ok)]) == 0
+    assert json.loads((tmp_path / "ok.json").read_text())["metrics"]["burst.async_blocked_share"]["expected"] == 10
+    assert main(["gate", "--update-baseline", "--baseline", str(tmp_path / "past.json"),
+                 "--results", _results_file(tmp_path, past, "past.json")]) == 2
+
+
 def test_accounting_failure_exits_1(tmp_path: Path, baseline_file: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _gate(tmp_path, baseline_file, gate_results(accounting_ok=False)) == 1
     assert "accounting.failures" in capsys.readouterr().err

@@ -89,6 +89,14 @@ def test_exact_invariant_fails_on_any_repetition() -> None:
     assert d.verdict == REGRESSION and d.fails and d.change == 6 and "repetition 2: 7" in d.note
 
 
+def test_a_line_fails_only_the_repetitions_past_it() -> None:
+    line = spec(kind="exact", direction="lower", threshold=0, values=(0.0, 2.0, 1.0), expected=10)
+    d = decide("x", line, Measurement([0.0, 9.9, 10.0]))
+    assert d.verdict == PASS and d.change == 0
+    d = decide("x", line, Measurement([0.5, 31.0, 1.0]))
+    assert d.verdict == REGRESSION and d.fails and d.change == pytest.approx(21.0) and "repetition 2: 31" in d.note
+
+
 def test_no_values_fails_unless_report_only() -> None:
     d = decide("x", spec(values=BASE), Measurement([None, None, None]))
     assert d.verdict == NO_DATA and d.fails and math.isnan(d.change)

@@ -11,7 +11,15 @@ from bench.errors import UsageError
 from bench.gate.baseline import load_baseline
 from bench.gate.compare import compare
 from bench.gate.junit import junit_xml
-from bench.gate.metrics import METRICS, REGISTRY, accounting_failures, error_rate, extract_all, makespan_per_latency
+from bench.gate.metrics import (
+    METRICS,
+    REGISTRY,
+    accounting_failures,
+    error_rate,
+    extract_all,
+    makespan_per_latency,
+    own_blocked_percent,
+)
 from bench.gate.plan import gate_profile
 
 
@@ -22,6 +30,7 @@ def test_ratios_pair_repetitions_of_one_run(results: dict) -> None:
     assert m["memory.agent_ratio"].values == pytest.approx([300 * 19_000 / 20_000, 320 * 0.95, 340 * 0.95])
     assert m["limiter.error_rate"].values == [0.0, 0.0, 0.0]
     assert m["cold.locked_agents"].values == [1.0, 1.0, 1.0]
+    assert m["burst.async_blocked_share"].values == pytest.approx([0.0, 100 * 21 / (1.06 * 1000), 0.0], rel=1e-5)
     assert m["burst.speedup"].setup["lru_cache"]["latency_ms"] == gate_profile("quick").steps[0].latency_ms
 
 
@@ -70,7 +79,8 @@ def test_plan_errors_are_usage_errors() -> None:
 def test_every_metric_has_a_sane_default() -> None:
     for m in METRICS:
         assert m.threshold >= 0 and m.catches and m.title
-        assert (m.kind == "exact") == (m.expected is not None) == (m.direction == "equal")
+        assert (m.kind == "exact") == (m.expected is not None) == (m.direction != "higher" and m.threshold == 0)
+        assert m.kind == "exact" or m.direction != "equal"
     assert len(REGISTRY) == len(METRICS)
 
 
@@ -84,3 +94,13 @@ def test_junit_is_well_formed_and_counts_failures(baseline_file: str) -> None:
     assert suite.get("failures") == str(len(failed)) == root.get("failures")
     message = failed["cold.locked_agents"].get("message") or ""
     assert message.startswith("cold.locked_agents: REGRESSION")
+
+
+def test_blocked_share_without_the_sampler_is_a_set_up_problem() -> None:
+    res = gate_results(own_blocked_ms=(None, None, None))
+    m = extract_all(res)["burst.async_blocked_share"]
+    assert m.values == [None, None, None] and "sampler was off" in m.missing
+    assert own_blocked_percent({"blocked": {"running": True, "own_code_ms": 100.0},
+                                "metrics": {"makespan_s": 2.0}}) == pytest.approx(5.0)
+    assert own_blocked_percent({"blocked": {"running": False, "own_code_ms": 0.0},
+                                "metrics": {"makespan_s": 2.0}}) is None

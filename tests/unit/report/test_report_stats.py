@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from bench.results.stats import bootstrap, ratio, reduction, significance, unstable
 
@@ -75,3 +76,36 @@ def test_stability_warning_above_ten_percent() -> None:
     rel = unstable([10.0, 13.0, 7.0])
     assert rel is not None and rel > 0.1
     assert unstable([5.0]) is None
+
+
+def test_under_five_repetitions_the_interval_is_the_range_and_says_so() -> None:
+    est = bootstrap([3.3, 3.1, 3.2, 3.25])
+    assert est.kind == "range" and (est.low, est.high) == (3.1, 3.3)
+    assert est.fmt(".2f", " s") == "3.23 s [3.10, 3.30] (range of 4)"
+    assert "CI" not in est.fmt()
+
+
+def test_from_five_repetitions_a_bootstrap_ci_from_scipy() -> None:
+    est = bootstrap([3.1, 3.3, 2.9, 3.0, 3.2])
+    assert est.kind == "ci" and est.fmt().endswith("(95% CI, n=5)")
+    values = 10 + np.random.default_rng(3).normal(0, 1, 12)
+    wide = bootstrap(values)
+    assert wide.kind == "ci" and wide.low < wide.median < wide.high
+    assert values.min() < wide.low and wide.high < values.max()  # an interval of the median, not min..max
+
+
+def test_identical_or_nearly_identical_values_do_not_break_the_ci() -> None:
+    # scipy's BCa cannot be computed when the jackknife is degenerate (it warns and gives NaN): handled.
+    same = bootstrap([40.0] * 10)
+    assert (same.median, same.low, same.high, same.kind) == (40.0, 40.0, 40.0, "ci")
+    ties = bootstrap([1.0] * 9 + [2.0])
+    assert ties.kind == "ci" and not math.isnan(ties.low) and ties.low <= 1.0 <= ties.high
+
+
+def test_a_ratio_with_few_repetitions_on_a_side_is_the_range_of_ratios() -> None:
+    est = ratio([150.0, 151.0], [3.0, 3.2, 3.1, 3.05, 3.3, 3.15])
+    assert est.kind == "range" and est.n == 2
+    assert est.low == pytest.approx(150 / 3.3) and est.high == pytest.approx(151 / 3.0)
+    assert "(range of 2)" in est.fmt()
+    many = ratio([150.0 + i * 0.1 for i in range(6)], [3.0 + i * 0.05 for i in range(6)])
+    assert many.kind == "ci" and many.low < many.median < many.high
