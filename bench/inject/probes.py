@@ -13,6 +13,7 @@ import psutil
 
 from app_under_test.blocksites import short_path
 from app_under_test.blockwatch import BlockedLoopSampler
+from app_under_test.inflight import InFlightCounter
 from app_under_test.loopmon import LoopLagMonitor
 from bench.inject.owncode import user_code
 from bench.inject.watch import WatchSet
@@ -28,36 +29,13 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
-class InFlight:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.now = self.peak = self.total = 0
-
-    def enter(self) -> None:
-        with self._lock:
-            self.now += 1
-            self.total += 1
-            self.peak = max(self.peak, self.now)
-
-    def leave(self) -> None:
-        with self._lock:
-            self.now -= 1
-
-    def reset_peak(self) -> None:
-        with self._lock:
-            self.peak = self.now
-
-    def stats(self) -> dict[str, int]:
-        return {"in_flight": self.now, "in_flight_peak": self.peak, "requests_total": self.total}
-
-
 class Probes:
     """One per process. `start()` from inside the running loop (the wrapper's first call), once."""
 
     def __init__(self, target: str, watches: WatchSet) -> None:
         self.target = target
         self.watches = watches
-        self.inflight = InFlight()
+        self.inflight = InFlightCounter()  # the reference app's counter: the same keys in both stats
         self.loop_monitor = LoopLagMonitor()
         # BENCH_BLOCKWATCH=0 measures the sampler's own overhead; the thresholds as the reference app's.
         self.blockwatch_on = os.environ.get("BENCH_BLOCKWATCH", "1") not in ("0", "false", "")
