@@ -88,7 +88,7 @@ def _limits(latency_ms: float, duration_s: float, workers: tuple[int, ...], repe
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 3 minutes on 2 cores (budget: 3)",
+        "every claim at short latencies (bursts of 50 at 100 ms); about 5 minutes on 2 cores (5:11 measured)",
         (
             # C4 judges `async` (ainvoke alone) and `async-limited` (the seed's whole recommendation, ~4 s a burst
             # behind its 10 rps limiter): every profile that judges C4 runs both.
@@ -106,7 +106,7 @@ PROFILES: dict[str, Profile] = {
     "seed": Profile(
         "seed",
         "the design document's set-up: bursts of 50 concurrent requests against a 3 s upstream (sync: 2 x 150 s), "
-        "then every other claim, a small sweep and streaming at 100 ms; about 10 minutes on 2 cores (budget: 10)",
+        "then every other claim, a small sweep and streaming at 100 ms; about 15 minutes on 2 cores (15:19 measured)",
         (
             # The blocking burst takes N x latency = 150 s by construction (spread 0.03% over 3 repetitions
             # measured): 2 repetitions leave the 10-minute budget room for every other claim. --repeat overrides.
