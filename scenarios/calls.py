@@ -9,6 +9,7 @@ from __future__ import annotations
 import locust  # noqa: F401  # gevent monkey-patching must come before anything else in a Locust process
 
 # isort: split
+import functools
 import itertools
 import json
 from typing import Any
@@ -26,15 +27,21 @@ class Cancelled(Exception):
     """The request was still in flight when Locust stopped its user."""
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> Any:
+    """A run's constant JSON option, parsed once rather than on every request (read-only: only sent)."""
+    return json.loads(text)
+
+
 def _body(settings: Any, body: str = "") -> Any:
     """The reference app's chat body, or the JSON a user gave for their own app (`null`: none)."""
     if body:
-        return json.loads(body)
+        return _parsed(body)
     return {"message": settings.message, "conversation_id": None}
 
 
 def _headers(text: str, base: dict[str, str] | None = None) -> dict[str, str] | None:
-    extra = {str(k): str(v) for k, v in json.loads(text).items()} if text else {}
+    extra = {str(k): str(v) for k, v in _parsed(text).items()} if text else {}
     merged = {**(base or {}), **extra}
     return merged or None
 
