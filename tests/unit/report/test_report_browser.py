@@ -72,6 +72,8 @@ def test_the_seed_example_shows_every_claim_and_every_chart(tmp_path: Path) -> N
             browser.close()
     assert [c.split()[0] for c in claims] == [f"C{i}" for i in range(1, 11)]
     assert all(done and width > 0 for done, width, _ in images)
-    assert len(images) == len(CHARTS), [alt for _, _, alt in images]
+    # Every registered chart, plus the blocked-loop section's own chart (where the loop's time went).
+    assert len(images) == len(CHARTS) + 1, [alt for _, _, alt in images]
+    assert any(alt.startswith("burst: sync's loop was blocked") for _, _, alt in images)
     assert (tmp_path / "seed-report.png").stat().st_size > 50_000
 
