@@ -14,6 +14,7 @@ from app_under_test import runtime
 from app_under_test.blockwatch import BlockedLoopSampler
 from app_under_test.errors import install_handlers
 from app_under_test.inflight import InFlightCounter, InFlightMiddleware
+from app_under_test.limiters import preload
 from app_under_test.loopmon import LoopLagMonitor
 from app_under_test.providers import locked
 from app_under_test.routes_chat import build_chat_router
@@ -30,6 +31,7 @@ def create_app(variant: Variant | str | None = None, settings: Settings | None =
         variant = parse_variant(variant)
     runtime.configure(settings, variant)
     locked.skip_lock(settings.app_inject_skip_lock)
+    preload(variant.limiter)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     monitor = LoopLagMonitor()

@@ -15,7 +15,7 @@ from app_under_test.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from langchain_core.rate_limiters import BaseRateLimiter, InMemoryRateLimiter
 
-__all__ = ["KINDS", "REDIS_SCHEMES", "build_rate_limiter", "check_limiter_settings", "limiter_stats"]
+__all__ = ["KINDS", "REDIS_SCHEMES", "build_rate_limiter", "check_limiter_settings", "limiter_stats", "preload"]
 
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")  # what limits' Redis storages accept
 
@@ -68,6 +68,15 @@ def build_rate_limiter(settings: Settings, kind: str) -> BaseRateLimiter | None:
     except KeyError:
         raise ValueError(f"unknown limiter {kind!r}; valid: {', '.join(KINDS)}") from None
     return factory(settings)
+
+
+def preload(kind: str) -> None:
+    """Import the `redis` limiter's module (limits, redis-py sync and asyncio: ~170 ms of imports) while the app
+    is built, before it is ready. Left to the first request, that import runs inside the first agents'
+    construction on every worker at once, holding the import lock while requests wait (the cold start's loop lag
+    in the `workers` runs: up to seconds at 4-8 workers on 2 cores)."""
+    if kind == "redis":
+        importlib.import_module("app_under_test.limiters.redis_limiter")
 
 
 def limiter_stats() -> dict[str, Any]:

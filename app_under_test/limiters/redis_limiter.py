@@ -11,7 +11,7 @@ cannot reach Redis is served by an InMemoryRateLimiter with the same rate, so th
 anyone, and the upstream sees at most (processes x rate): exactly the `memory` variant, never unlimited. Why not
 fail closed: the limiter exists to spare the upstream 429s; answering every user 503 because an auxiliary store
 is down turns a degraded limit into an outage, while the upstream still enforces its own limit (and the client
-retries its 429s). Each Redis call is bounded by 0.5 s socket timeouts and no client-side retries; after a
+retries its 429s). Each Redis call is bounded by 2 s socket timeouts and no client-side retries; after a
 failure Redis is left alone for 1 s (acquires go straight to the fallback), then tried again, so recovery is
 automatic. Every failure and every fallback permit is counted: `stats()` per limiter, `limiter_stats()` per
 process.
@@ -40,7 +40,10 @@ from redis.retry import Retry
 
 from app_under_test.limiters.window import Window
 
-SOCKET_TIMEOUT_S = 0.5
+# Long enough that a process whose own event loop stalled (a cold start builds its agents while requests wait:
+# stalls of 1-2 s measured at 4-8 workers on 2 cores) does not take a late answer for a Redis failure and fall
+# back (0.5 s let 14 fallback permits through one cold start at 4 workers); short enough to bound a hung Redis.
+SOCKET_TIMEOUT_S = 2.0
 RETRY_REDIS_AFTER_S = 1.0
 MIN_PAUSE_S = 0.001  # a freed slot raced away between `hit` and the stats: try again, but never spin
 # What a Redis outage raises: limits wraps the client's errors; the rest can escape from connection setup.

@@ -3,7 +3,8 @@ as Redis is needed to share. Measured from a cold start: agents per worker pid b
 served, and the aggregate rate upstream saw (the mock's arrival times; received / planned duration when the run has
 none) against one limiter's rate and W x that, at the largest W. The second half: the same load through a limiter
 shared in Redis (`async-redis-limited`) at every W, its sustained rate upstream = (arrivals - one bucket) / their
-span, which holds at <= 1.1 x one limiter's rate with no error seen by users."""
+span, which holds at <= 1.1 x one limiter's rate with no error seen by users, once warm and through the cold start
+(judged apart: the first repetition meets the app cold)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from bench.report.claims._common import claim, first_params, limiter_bucket, limiter_rps, variant_runs
 from bench.report.verdict import ClaimRule, Status, Verdict
 from bench.results import runs as R
-from bench.results.stats import bootstrap
+from bench.results.stats import Estimate, bootstrap
 
 
 def _per_worker(runs: list[R.Run]) -> list[list[tuple[Any, int, int | None]]]:
@@ -50,9 +51,10 @@ def _own_agents(per_worker: list[tuple[Any, int, int | None]]) -> int:
             "Judged at the largest W measured. Reproduced when both halves hold; reproduced only in part when one "
             "does, or the rate exceeds one limiter's without nearing W x. The remedy (a limiter shared in Redis, "
             "`async-redis-limited`, every W measured) holds when its sustained upstream rate, (arrivals - one "
-            "bucket) / their span, is <= 1.1x one limiter's rate at every W and users saw no error; the claim is "
-            "then reproduced only if the per-process half is too, and a remedy that does not hold makes it partial "
-            "at best.",
+            "bucket) / their span, is <= 1.1x one limiter's rate at every W and users saw no error, both once warm "
+            "(the repetitions after the first, on the same app) and through the cold start (the first); the claim "
+            "is then reproduced only if the per-process half is too, and a remedy that does not hold (warm or "
+            "cold) makes it partial at best.",
        measured_by="workers (W = 1..8): async-limited, async-redis-limited")
 def evaluate(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     verdict = _per_process(results, rule)
@@ -76,30 +78,67 @@ def evaluate(results: dict[str, Any], rule: ClaimRule) -> Verdict:
 
 
 def _shared(results: dict[str, Any]) -> tuple[bool, str, list[str]] | None:
-    """The remedy: per W, the sustained upstream rate through the Redis-shared limiter and the users' errors."""
+    """The remedy, per W: the sustained upstream rate through the Redis-shared limiter and the users' errors, in
+    the steady state (the repetitions after the first, on the warm app) and through the cold start (the first)."""
     runs = variant_runs(results, "workers", "async-redis-limited")
     if not runs:
         return None
     by_w: dict[int, list[R.Run]] = {}
     for run in runs:
         by_w.setdefault(int(R.get(run, "params.workers") or 1), []).append(run)
-    rows, worst, errors_all = [], 0.0, 0.0
     rps = limiter_rps(first_params(runs))
+    line = 1.1 * rps
+    rows: list[str] = []
+    steady_worst, cold_worst, steady_errors, cold_errors, cold_429 = 0.0, 0.0, 0.0, 0.0, 0
     for w in sorted(by_w):
-        rates = [sustained_rps(r) for r in by_w[w]]
-        rate = bootstrap([x for x in rates if not math.isnan(x)])
-        errors = sum(R.user_errors(r) or 0.0 for r in by_w[w])
-        limited = sum(int(R.get(r, "upstream.rate_limited") or 0) for r in by_w[w])
-        worst, errors_all = max(worst, rate.median if rate.n else math.inf), errors_all + errors
-        rows.append(f"Shared limiter, {w} worker{'s' if w != 1 else ''}: sustained upstream rate "
+        cold, warm = split_cold(by_w[w])
+        # Without a warm repetition (--repeat 1) the cold one is all there is to judge the steady state by.
+        steady = warm or cold
+        rate = _rate(steady)
+        errors = sum(R.user_errors(r) or 0.0 for r in steady)
+        limited = sum(int(R.get(r, "upstream.rate_limited") or 0) for r in steady)
+        steady_worst = max(steady_worst, rate.median if rate.n else math.inf)
+        steady_errors += errors
+        rows.append(f"Shared limiter, {w} worker{'s' if w != 1 else ''}, "
+                    f"{'warm (repetitions 2..)' if warm else 'cold start only'}: sustained upstream rate "
                     f"{rate.fmt('.3g', ' req/s')}, {limited:g} upstream 429s, {errors:g} errors seen by users "
-                    f"(over {len(by_w[w])} repetitions).")
-    holds = worst <= 1.1 * rps and errors_all == 0
+                    f"(over {len(steady)} repetition{'s' if len(steady) != 1 else ''}).")
+        if warm and cold:
+            c_rate = _rate(cold)
+            c_errors = sum(R.user_errors(r) or 0.0 for r in cold)
+            c_limited = sum(int(R.get(r, "upstream.rate_limited") or 0) for r in cold)
+            c_retries = sum(int(R.get(r, "upstream.retries") or 0) for r in cold)
+            cold_worst = max(cold_worst, c_rate.median if c_rate.n else math.inf)
+            cold_errors, cold_429 = cold_errors + c_errors, cold_429 + c_limited
+            rows.append(f"Shared limiter, {w} worker{'s' if w != 1 else ''}, cold start (the first repetition): "
+                        f"{c_rate.median:.3g} req/s sustained, {c_limited} upstream 429s ({c_retries} SDK retries, "
+                        f"which no limiter sees), {c_errors:g} errors seen by users.")
     ws = "/".join(str(w) for w in sorted(by_w))
-    text = (f"a limiter shared in Redis held {ws} workers to {worst:.3g} req/s at most (<= 1.1 x {rps:g})" if holds
-            else f"a limiter shared in Redis did not hold: up to {worst:.3g} req/s across {ws} workers "
-                 f"(line 1.1 x {rps:g}), {errors_all:g} errors seen by users")
-    return holds, text, rows
+    steady_holds = steady_worst <= line and steady_errors == 0
+    cold_holds = cold_worst <= line and cold_errors == 0
+    if not steady_holds:
+        return False, (f"a limiter shared in Redis did not hold: up to {steady_worst:.3g} req/s across {ws} workers "
+                       f"(line 1.1 x {rps:g}), {steady_errors:g} errors seen by users"), rows
+    if not cold_holds:
+        rows.append("Through a cold start each worker builds its agents (several at once where lru_cache races, C2) "
+                    "while requests arrive: the event loop stalls, requests that took their permits in turn reach "
+                    "the upstream together, its 429s are retried by the SDK underneath the limiter, and the retries "
+                    "draw more 429s. A shared limiter paces permits, not the moment a stalled process sends.")
+        return False, (f"a limiter shared in Redis held {ws} workers to {steady_worst:.3g} req/s at most once warm "
+                       f"(<= 1.1 x {rps:g}), but not through a cold start: up to {cold_worst:.3g} req/s, "
+                       f"{cold_429} upstream 429s, {cold_errors:g} errors seen by users"), rows
+    return True, (f"a limiter shared in Redis held {ws} workers to {max(steady_worst, cold_worst):.3g} req/s at most "
+                  f"(<= 1.1 x {rps:g})"), rows
+
+
+def split_cold(runs: list[R.Run]) -> tuple[list[R.Run], list[R.Run]]:
+    """(the first repetition, the rest): the app is started once per W and kept, so the first meets it cold."""
+    cold = [r for r in runs if int(r.get("repetition") or 0) == 0]
+    return cold, [r for r in runs if int(r.get("repetition") or 0) > 0]
+
+
+def _rate(runs: list[R.Run]) -> Estimate:
+    return bootstrap([x for x in map(sustained_rps, runs) if not math.isnan(x)])
 
 
 def sustained_rps(run: R.Run) -> float:

@@ -413,3 +413,29 @@ def test_c7_the_shared_limiter_holds_at_one_limiters_rate(received: int, errors:
     assert v.status == status, v.verdict
     assert ("a limiter shared in Redis held" in v.verdict) is (status == "reproduced")
     assert any("Shared limiter, 4 workers" in d for d in v.details)
+
+
+@pytest.mark.parametrize(("cold_received", "status"), [
+    (120, "reproduced"),  # the cold start at exactly 1.1 x 10 req/s: holds there too
+    (121, "partial"),  # past the line on the cold start only: held once warm, said so, not reproduced
+])
+def test_c7_judges_the_shared_limiter_warm_and_through_the_cold_start_apart(cold_received: int, status: str) -> None:
+    results = synthetic_results(reps=2)
+    _with_shared_limiter(results, received=100, span_s=10.0)
+    for run in results["runs"]:
+        if run["variant"] == "async-redis-limited" and run["repetition"] == 0:
+            run["upstream"]["received"] = cold_received
+    v = verdict(results, "C7")
+    assert v.status == status, v.verdict
+    assert ("but not through a cold start" in v.verdict) is (status == "partial")
+    assert any("cold start (the first repetition)" in d for d in v.details)
+
+
+def test_c7_a_shared_limiter_that_fails_once_warm_is_not_excused_by_its_cold_start() -> None:
+    results = synthetic_results(reps=2)
+    _with_shared_limiter(results, received=100, span_s=10.0)
+    for run in results["runs"]:
+        if run["variant"] == "async-redis-limited" and run["repetition"] == 1:
+            run["upstream"]["received"] = 200
+    v = verdict(results, "C7")
+    assert v.status == "partial" and "did not hold" in v.verdict, v.verdict
