@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "report": "bench.commands.report",
     "compare": "bench.commands.compare",
     "gate": "bench.commands.gate",
+    "worker": "bench.commands.worker",
 }
 
 

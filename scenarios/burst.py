@@ -14,14 +14,13 @@ from locust.exception import StopUser
 
 from scenarios import completion
 from scenarios.calls import post_chat
-from scenarios.users import ChatUser, release_time, wait_until
+from scenarios.users import ChatUser, wait_for_release
 
 
 class BurstUser(ChatUser):
     @task
     def once(self) -> None:
-        release = release_time(self.environment)
-        wait_until(release)
+        release = wait_for_release(self.environment)
         try:
             post_chat(self, t_planned=release)
         finally:

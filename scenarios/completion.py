@@ -1,7 +1,8 @@
 """Ending a run by itself: users report when they are done, and the run quits when all of them have.
 
-Across `--processes`, workers send a message per finished user to the master, which counts them and
-quits (Locust then stops the workers). A hard time limit quits whatever happens.
+Across `--processes` and load workers, workers send a message per finished user to the master, which counts
+them (per worker) and quits (Locust then stops the workers). The users of a worker lost mid-run will never
+report: they are no longer waited for (`scenarios/streaming.py` says so). A hard time limit quits whatever happens.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def install(environment: Any) -> None:
     """Register the message handlers; call from the init event on every process."""
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        runner.register_message(DONE_MESSAGE,
-                                lambda environment, msg, **_: _count(environment, int(msg.data["users"])))
+        runner.register_message(DONE_MESSAGE, lambda environment, msg, **_: _count(
+            environment, int(msg.data["users"]), worker=msg.node_id))
     elif isinstance(runner, WorkerRunner):
         runner.register_message(ABORT_MESSAGE, lambda environment, msg, **_: _abort_locally(environment))
 
@@ -44,13 +45,33 @@ def user_done(environment: Any) -> None:
 
 
 def expected_users(environment: Any) -> int:
+    """Users that will report: all of them, less the unfinished users of workers lost mid-run."""
     opts = environment.parsed_options
-    return int(getattr(opts, "num_users", None) or 1)
+    return int(getattr(opts, "num_users", None) or 1) - int(get_run(environment).extra.get("lost_users", 0))
 
 
-def _count(environment: Any, n: int) -> None:
+def users_lost(environment: Any, n: int) -> None:
+    """A worker was lost with `n` users unfinished: stop waiting for them (the run may be over now)."""
+    run = get_run(environment)
+    run.extra["lost_users"] = int(run.extra.get("lost_users", 0)) + n
+    _count(environment, 0)
+
+
+def reset(environment: Any) -> None:
+    """At test start: nobody done, nobody lost."""
+    run = get_run(environment)
+    run.done_users = 0
+    run.stopping = False
+    run.extra["done_by"] = {}
+    run.extra["lost_users"] = 0
+
+
+def _count(environment: Any, n: int, worker: str | None = None) -> None:
     run = get_run(environment)
     run.done_users += n
+    if worker is not None:
+        done_by = run.extra.setdefault("done_by", {})
+        done_by[worker] = done_by.get(worker, 0) + n
     if run.done_users >= expected_users(environment) and not run.stopping:
         run.stopping = True
         logger.info("all %d users done, stopping", run.done_users)

@@ -18,7 +18,7 @@ from locust import stats as locust_stats
 from locust.runners import MasterRunner, WorkerRunner
 
 from bench.servers.lifeline import forks_die_with_parent
-from scenarios import clock, completion, serving, webui
+from scenarios import clock, completion, serving, streaming, webui
 from scenarios.options import add_arguments
 from scenarios.records import build_record
 from scenarios.registry import resolve
@@ -44,6 +44,9 @@ def _add_options(parser: Any, **_: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any, **_: Any) -> None:
     opts = environment.parsed_options
+    if clock.TEST_OFFSET_S:
+        logger.warning("test hook %s: this process's clock is shifted by %+.6f s", clock.TEST_OFFSET_ENV,
+                       clock.TEST_OFFSET_S)
     run = new_run(opts)
     run.extra["release_at_given"] = run.settings.release_at > 0
     attach(environment, run)
@@ -70,6 +73,7 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
             # When the sweep ends, let in-flight requests finish instead of cancelling them.
             environment.stop_timeout = run.settings.client_timeout
     completion.install(environment)
+    streaming.install(environment)  # a worker streams its records (and clock) to the master; one path for all
     environment.events.request.add_listener(_record_listener(environment))
     serving.install(environment)
     webui.install(environment)
@@ -97,8 +101,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             logger.info("release in %.2f s (epoch %.3f)", delay, opts.release_at)
         completion.start_hard_limit(environment, settings.hard_limit)
     run.refresh(opts)
-    run.done_users = 0
-    run.stopping = False
+    completion.reset(environment)
 
 
 @events.test_stop.add_listener
@@ -107,7 +110,8 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
 
 
 def _record_listener(environment: Any) -> Any:
-    """A request-event listener writing one record per request; bound to this process's environment."""
+    """A request-event listener making one record per request; bound to this process's environment. A local
+    runner writes it; a worker streams it to its master (records_dir, from the master, says the master keeps them)."""
 
     def on_request(
         request_type: str,
@@ -121,20 +125,28 @@ def _record_listener(environment: Any) -> Any:
         **_: Any,
     ) -> None:
         run = get_run(environment)
-        if run.writer is None:
+        runner = environment.runner
+        stream = streaming.worker_stream(environment)
+        if isinstance(runner, WorkerRunner):
+            if stream is None or not run.settings.records_dir:
+                return
+        elif run.writer is None:
             return
         try:
             status = int(getattr(response, "status_code", 0) or 0) if response is not None else 0
         except Exception:  # a response object broken by the very error being reported
             status = 0
-        runner = environment.runner
         worker = int(runner.worker_index or 0) if isinstance(runner, WorkerRunner) else 0
-        run.writer.write(build_record(
+        record = build_record(
             method=request_type, name=name, response_time_ms=float(response_time or 0.0),
             response_length=int(response_length or 0), exception=exception,
             start_time=float(start_time or clock.now()), status=status, context=context or {},
             labels=run.labels, worker=worker, pid=os.getpid(),
-        ))
+        )
+        if stream is not None:
+            stream.add(record)
+        elif run.writer is not None:
+            run.writer.write(record)
 
     return on_request
 
@@ -147,6 +159,7 @@ def _on_quitting(environment: Any, **_: Any) -> None:
     run = get_run(environment)
     if run.writer is not None:
         run.writer.close()
+    streaming.on_quitting(environment)
     if getattr(environment.parsed_options, "csv_prefix", None) and not isinstance(environment.runner,
                                                                                    WorkerRunner):
         # Locust rewrites its CSV files only every CSV_STATS_INTERVAL_SEC and not at exit: give its writer

@@ -1,7 +1,9 @@
-"""Per-request records: one JSON line per request, written by each Locust process to its own file.
+"""Per-request records: one JSON line per request, in one file per Locust process that sent them.
 
-Built from Locust's request event plus the timings our users put in the request context; merged by
-`bench.run.locust_job` after the run. Pure (no locust import), so the orchestrator can read and merge them.
+Built from Locust's request event plus the timings our users put in the request context. A local runner writes
+its own file; a worker streams its records to the master, which writes the worker's file
+(`scenarios/streaming.py`). Merged by `bench.run.locust_job` after the run, each file's times moved onto the
+master's clock. Pure (no locust import), so the orchestrator can read and merge them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from scenarios.record_ledger import apply_offset
 
 RECORD_VERSION = 1
 FILE_GLOB = "records-*.jsonl"
@@ -188,13 +192,19 @@ def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]
 
 
 def merge_files(
-    paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str]
+    paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str],
+    offsets: Mapping[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Merge per-process files into one JSONL sorted by send time; returns (records, bad lines)."""
+    """Merge per-process files into one JSONL sorted by send time; returns (records, bad lines).
+
+    `offsets` maps a file's name to the clock offset to add to its records' times (a worker's, to its master)."""
     records: list[dict[str, Any]] = []
     bad = 0
     for path in paths:
         recs, b = read_jsonl(path)
+        offset = (offsets or {}).get(Path(path).name)
+        if offset:
+            recs = [apply_offset(r, offset) for r in recs]
         records.extend(recs)
         bad += b
     records.sort(key=lambda r: (r.get("t_send") or 0.0, r.get("worker") or 0, r.get("user") or 0))

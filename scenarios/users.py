@@ -29,9 +29,21 @@ def wait_until(epoch_s: float) -> None:
 
 
 def release_time(environment: Any) -> float:
-    """The run's release time, as resolved by the master at test start (now, if it never was)."""
+    """The run's release time, as resolved by the master at test start (now, if it never was), on this process's
+    clock: a worker reads the master's time through its current clock-offset estimate."""
     release = get_run(environment).settings.release_at
-    return release if release > 0 else clock.now()
+    return clock.from_master(release) if release > 0 else clock.now()
+
+
+def wait_for_release(environment: Any) -> float:
+    """Sleep until the release and return it (this process's clock). Read again just before it: a worker's
+    clock-offset estimate may have improved since the user started waiting."""
+    while True:
+        release = release_time(environment)
+        if release - clock.now() <= 0.05:
+            wait_until(release)
+            return release
+        gevent.sleep(release - clock.now() - 0.05)
 
 
 class ChatUser(FastHttpUser):
@@ -61,8 +73,7 @@ class ClosedLoopUser(ChatUser):
     send = staticmethod(post_chat)
 
     def on_start(self) -> None:
-        release = release_time(self.environment)
-        wait_until(release)
+        release = wait_for_release(self.environment)
         self.deadline = release + get_run(self.environment).settings.duration
 
     @task

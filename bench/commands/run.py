@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a Redis for the limiter=redis variants (async-redis-limited) to share; by default the "
                         "run starts its own redis-server on a free loopback port")
     parser.add_argument("--processes", type=int, default=1, help="Locust load processes (its --processes)")
+    parser.add_argument("--locust-workers", type=int, default=0, metavar="N",
+                        help="drive the load from N Locust workers started elsewhere with `bench worker --master "
+                        "HOST:PORT`; each run's Locust master waits for all N (see --master-bind, --worker-wait)")
+    parser.add_argument("--master-bind", default="127.0.0.1", metavar="HOST[:PORT]",
+                        help="with --locust-workers: the address of this machine the workers reach (the app under "
+                        "test listens there too); default 127.0.0.1 and a free port, printed at start")
+    parser.add_argument("--worker-wait", type=float, default=60.0, metavar="S",
+                        help="with --locust-workers: how long each run's master waits for all N workers (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mock's latency and fault draws")
     parser.add_argument("--init-delay-ms", type=float, default=0.0,
                         help="APP_AGENT_INIT_DELAY_MS for every app: widens the singleton race window")
@@ -83,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         users=args.users, latency_ms=args.latency, repeat=args.repeat, backend=backend_spec(args), model=args.model,
         processes=args.processes, seed=args.seed, label=args.label or (_app_label(target) if target else args.profile),
         init_delay_ms=args.init_delay_ms, max_tokens=args.max_tokens, target=target, redis_url=args.redis_url,
+        locust_workers=args.locust_workers, master_bind=_master_bind(args), worker_wait_s=args.worker_wait,
     ))
     backend = backend_from_args(args)
     profile = plan(config)
@@ -102,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     from bench.run.progress import ProgressBar
 
     print(f"bench run: profile {profile.name} ({profile.summary}); output in {out}", file=sys.stderr)
+    if config.locust_workers:
+        print(f"bench run: each run's Locust master listens on {config.master_bind} for {config.locust_workers} "
+              f"worker(s); start each with: bench worker --master {config.master_bind}", file=sys.stderr)
     started = time.perf_counter()
     interrupted = 0  # the exit code of an interruption (Ctrl-C 130, SIGTERM 143)
     with ProgressBar(profile, serial_request_s(backend)) as bar:
@@ -121,7 +133,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"results: {out / 'results.json'}")
     if bad:
         print(f"bench run: accounting mismatch in {len(bad)} run(s): {', '.join(bad[:5])}", file=sys.stderr)
-    return interrupted or 0
+    # A load worker lost mid-run leaves that run's records incomplete whatever else held: not a success.
+    lost = [r["id"] for r in results["runs"] if any(w.get("lost") for w in r.get("load_workers") or [])]
+    if lost:
+        print(f"bench run: a load worker was lost in {len(lost)} run(s): {', '.join(lost[:5])}; their records are "
+              "incomplete", file=sys.stderr)
+    return interrupted or (1 if lost else 0)
+
+
+def _master_bind(args: argparse.Namespace) -> str:
+    """--master-bind as HOST:PORT with a port this machine can listen on (a free one when none was given)."""
+    if not args.locust_workers:
+        return ""
+    from bench.run.load_worker import bind_port, parse_address
+
+    host, port = parse_address(args.master_bind, port_required=False)
+    if host in ("0.0.0.0", "::", "*"):
+        raise UsageError("--master-bind needs the address the workers reach this machine at (the app under test "
+                         f"listens there too), not {host}")
+    return f"[{host}]:{bind_port(host, port)}" if ":" in host else f"{host}:{bind_port(host, port)}"
 
 
 def _check_flags(args: argparse.Namespace) -> None:

@@ -53,6 +53,10 @@ def console_summary(results: dict[str, Any], report_path: str | Path | None = No
             + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     parts = [head, "", claims_table(verdicts, width),
              "", "+ reproduced   ~ reproduced only under conditions   x not reproduced   ? not measured"]
+    from bench.report.faults import faults_section, faults_text  # it lays its table out with text_table, here
+
+    if (faults := faults_section(results)) is not None:
+        parts += ["", faults_text(faults)]
     if report_path is not None:
         parts += ["", f"Report: {report_path}"]
     return "\n".join(parts)

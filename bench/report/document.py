@@ -11,7 +11,9 @@ from bench.report.blocked import BlockedSection, blocked_section
 from bench.report.chartkit import Colors, png_bytes
 from bench.report.charts import Skipped, build_charts
 from bench.report.claims import backend_label, evaluate_claims
+from bench.report.clocks import clock_facts
 from bench.report.concerns import evaluate_concerns, is_user_app
+from bench.report.faults import FaultsSection, faults_section
 from bench.report.metrics import METRICS, grouped, series
 from bench.report.stability import run_problems, stability_warnings
 from bench.report.verdict import Verdict
@@ -46,6 +48,7 @@ class ReportDoc:
     blocked: BlockedSection | None = None  # only when a run has blocked-loop figures
     blocked_chart: RenderedChart | None = None
     section: str = "Claims"  # "Concerns": a user's app (`bench run --app`), diagnosed instead of the claims
+    faults: FaultsSection | None = None  # only when a run has a fault accounting (the `faults` scenario)
 
     @property
     def all_charts(self) -> list[RenderedChart]:
@@ -82,6 +85,7 @@ def _facts(results: dict[str, Any]) -> list[tuple[str, str]]:
                  f"{host.get('memory_gib', '?')} GiB, Python {host.get('python', '?')}"),
         ("tool", f"{tool.get('name', '?')} {tool.get('version', '?')}, schema {results.get('schema_version')}"),
         ("complete", "no: partial results" if results.get("partial") else "yes"),
+        *clock_facts(results),  # with Locust workers: their offsets to the master's clock
     ]
 
 
@@ -172,4 +176,5 @@ def build_document(results: dict[str, Any]) -> ReportDoc:
                   **({"target": results["target"]} if is_user_app(results) else {})},
         blocked=blocked,
         blocked_chart=RenderedChart(chart.name, chart.title, chart.caption, png_bytes(chart.figure)) if chart else None,
+        faults=faults_section(results),
     )

@@ -93,6 +93,10 @@ def report_html(doc: ReportDoc) -> str:
         parts.append('<p class="muted">Charts skipped (their data is absent from results.json):</p>'
                      + _list([f"`{s.name}`: {s.reason}" for s in doc.skipped]))
     parts += _blocked(doc)
+    if doc.faults is not None:
+        f = doc.faults
+        parts += ['<h2 id="faults">Faults: every request accounted for</h2>', f"<p>{inline(f.intro)}</p>",
+                  table(f.header, f.rows), *([_list(f.notes)] if f.notes else [])]
     parts.append('<h2 id="warnings">Warnings</h2>')
     parts.append(("<p>Spread over repetitions above 10% of the median (treat these figures with care):</p>"
                   + _list(doc.stability)) if doc.stability

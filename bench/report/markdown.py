@@ -45,6 +45,10 @@ def report_markdown(doc: ReportDoc) -> str:
         out += ["Charts skipped (their data is absent from results.json):", "",
                 bullets([f"`{s.name}`: {s.reason}" for s in doc.skipped]), ""]
     out += _blocked(doc)
+    if doc.faults is not None:
+        f = doc.faults
+        out += ["## Faults: every request accounted for", "", f.intro, "", table(f.header, f.rows), ""]
+        out += [bullets(f.notes), ""] if f.notes else []
     out += ["## Warnings", ""]
     if doc.stability:
         out += ["Spread over repetitions above 10% of the median (treat these figures with care):", "",

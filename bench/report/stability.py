@@ -1,10 +1,12 @@
 """Warnings a reader needs before trusting a figure: unstable timings (spread over 10% of the median),
-runs whose request accounting failed, and the warnings runs recorded themselves."""
+runs whose request accounting failed, the warnings runs recorded themselves, and makespans the load workers'
+clocks blur (bench/report/clocks.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bench.report.clocks import clock_warnings
 from bench.report.metrics import METRICS, grouped, series
 from bench.results.stats import STABILITY_LIMIT, median, unstable
 
@@ -34,4 +36,4 @@ def run_problems(results: dict[str, Any]) -> list[str]:
         if acc and not acc.get("ok", True):
             out.append(f"{name}: requests not all accounted for: {'; '.join(acc.get('problems') or []) or acc}")
         out += [f"{name}: {w}" for w in run.get("warnings") or []]
-    return out
+    return out + clock_warnings(results)

@@ -32,6 +32,13 @@ writing, and loading, where `upgrade` brings older files to the current shape (T
 #      classes), plan[].upstream_tier and params.upstream_tier (the mock's named tier). A file with a target holds
 #      runs whose variant is the app's MODULE:ATTR and whose axes are empty; its report shows concerns, not claims.
 #    - issue 16: config.redis_url (`--redis-url`, masked); the `async-redis-limited` variant in `workers` runs.
+#    - issue 19: config.locust_workers, master_bind, worker_wait_s (`bench run --locust-workers N`); per run with
+#      Locust workers (load workers or --processes), run.load_workers (each worker's clock offset to the master,
+#      its bound and uncertainty, records sent / received, lost) and metrics.makespan_uncertainty_s. Records'
+#      times in requests.jsonl are on the master's clock. Older files have neither: one clock, nothing to correct.
+#    - issue 17: the `faults` scenario: plan[].fault / fault_rate and params.fault / fault_rate, run.faults (the
+#      fault accounting); the app's stats gain responses_by_status and error_types; a run the app died during has
+#      partial and app_died, and the top-level `interrupted` names the death. Older files have none of them.
 #    Every version-1 file bench wrote reads as it is. `upgrade` fills in, for a hand-made file, what
 #    readers used to patch quietly: axes from the variant name, host.logical_cores from a `cpu_count`.
 # The version is printed in every report ("schema 1"), so the committed example pins it.

@@ -23,7 +23,7 @@ class Results(TypedDict):
     static: Static
     probes: Probes
     runs: list[Run]
-    interrupted: NotRequired[str]  # what stopped it ("Ctrl-C")
+    interrupted: NotRequired[str]  # what stopped it ("Ctrl-C", "SIGTERM", or the app's death in one line)
     target: NotRequired[Target]  # `--app`: a user's app instead of the reference app (its report shows concerns)
     cost: NotRequired[Cost]  # `bench run` only
 
@@ -46,6 +46,8 @@ class StepParams(TypedDict):
     app_env: dict[str, str]
     repeat: NotRequired[int | None]  # the step's own repetitions
     upstream_tier: NotRequired[str]  # the mock's named rate-limit tier (bench.mock.config.TIERS)
+    fault: NotRequired[str]  # a `faults` step's upstream fault kind (bench/run/faults.py)
+    fault_rate: NotRequired[float]  # its share of upstream attempts
 
 
 class PlanStep(StepParams):
@@ -74,6 +76,9 @@ class Config(TypedDict):
     max_tokens: NotRequired[int | None]
     target: NotRequired[Target]  # as the top level's
     redis_url: NotRequired[str | None]  # --redis-url, credentials masked
+    locust_workers: NotRequired[int]  # --locust-workers: load workers on other hosts (0: none)
+    master_bind: NotRequired[str]  # HOST:PORT their Locust masters listened on ("" without workers)
+    worker_wait_s: NotRequired[float]
 
 
 class Host(TypedDict):
@@ -216,7 +221,59 @@ class Run(TypedDict):
     usage: NotRequired[Usage | None]  # None: the app reported no usage
     blocked: NotRequired[Blocked | None]  # None: the app reported no blocked-loop figures
     locust: NotRequired[Locust]  # bookkeeping no report reads, as `claims`
+    load_workers: NotRequired[list[LoadWorker]]  # with Locust workers: each one's clock and record counts
     claims: NotRequired[list[str]]  # the claims the run's step measures
+    faults: NotRequired[FaultRun]  # the `faults` scenario: what each request ended as under its fault kind
+    partial: NotRequired[bool]  # the run was cut short (the app died during it)
+    app_died: NotRequired[AppDeath]
+
+
+class FaultUpstream(TypedDict):  # what the mock counted (bench/run/fault_accounting.py)
+    attempts: int  # chat requests the upstream received
+    first_tries: int  # attempts without the SDK's x-stainless-retry-count > 0
+    retries: int
+    fired: int  # the kind's faults injected (the 429 storm: requests the upstream's limit refused)
+    still_in_flight: int
+    outcomes: dict[str, int]  # attempts that ended without an answer: dropped, cut, client_disconnected
+
+
+class FaultRun(TypedDict):
+    """Every request of a `faults` run against its fault kind (bench/run/faults.py): statuses from the records,
+    the app's own counts, the upstream's, and the longest request against the retry budget's bound."""
+
+    kind: str  # 5xx, hang, drop, cut, malformed, 429-storm
+    what: str
+    rate: float  # share of upstream attempts faulted (0: the storm, whose upstream limit acts instead)
+    sent: int
+    answered: int  # requests with an HTTP answer from the app
+    accounted: int  # answered with a status the kind allows
+    accounted_pct: float | None
+    statuses: dict[str, int]  # status -> requests, as users saw them
+    no_answer: int
+    allowed_statuses: list[int]
+    app_statuses: dict[str, int] | None  # the app's own count of its answers (None: it reports none, or died)
+    error_types: dict[str, int] | None  # the `error.type` of the app's error answers
+    allowed_error_types: list[str]
+    upstream: FaultUpstream | None  # None: not the mock
+    timeout_s: float  # the app's upstream client timeout
+    max_retries: int
+    latency_max_ms: float | None
+    bound_ms: float  # (retries + 1) x timeout + the SDK's waits + margin_s
+    margin_s: float
+    over_bound: int  # requests that took longer than bound_ms
+    shortfall: list[str]  # each way the accounting fell short; empty: 100%
+    notes: list[str]
+    ok: bool
+
+
+class AppDeath(TypedDict):  # the app exited during the run (bench/run/appwatch.py)
+    cause: str  # "the app (async) was killed by signal 9 during the run"
+    exit_code: int  # negative: the signal
+    noticed_utc: float  # epoch seconds
+    noticed_after_start_s: float  # since the watch began, just before Locust started
+    poll_s: float  # the watcher's poll interval: the death came at most this long before it was noticed
+    in_flight: int  # requests it cut off
+    locust_stopped: int  # Locust processes stopped (SIGTERM)
 
 
 class Params(StepParams):
@@ -246,6 +303,9 @@ class Metrics(TypedDict):
     ttfb_ms: NotRequired[Percentiles]
     max_gap_ms: NotRequired[Percentiles | None]
     distinct_agents: NotRequired[int]
+    # With Locust workers (--processes, --locust-workers): how far their clock offsets may move makespan_s (the
+    # first send's worker's uncertainty plus the last answer's; 0 when one worker holds both).
+    makespan_uncertainty_s: NotRequired[float | None]
 
 
 class Requests(TypedDict):
@@ -393,6 +453,38 @@ class Accounting(TypedDict):  # every request accounted for, or why not
     problems: list[str]
     locust_counted: NotRequired[int | None]
     upstream_ok: NotRequired[int | None]
+
+
+class WorkerClock(TypedDict):
+    """A worker's clock against its master's (scenarios/clock_sync.py), all in seconds."""
+
+    offset_s: float  # master's clock - worker's, from the ping exchange with the least round trip
+    applied_s: float  # the correction applied to its times: offset_s, or 0 where 0 lies within the uncertainty
+    bound_s: float  # that round trip / 2: the true offset lies within offset_s +- bound_s
+    round_trip_min_s: float
+    drift_s: float  # best offset of the latest exchanges - of the first ones
+    uncertainty_s: float  # bound_s + |drift_s| + |offset_s - applied_s|
+    samples: int
+
+
+class LoadWorker(TypedDict):  # the master's ledger of one Locust worker (scenarios/record_ledger.py)
+    index: int
+    client_id: str  # Locust's: the worker's hostname, '_', a random hex
+    host: str
+    pid: int | None
+    clock: WorkerClock | None  # None: no ping exchange completed
+    received_records: int
+    received_batches: int
+    sent_records: int | None  # as its end message announced; None: it never sent one
+    sent_batches: int | None
+    missing_records: int | None
+    missing_batches: list[int]
+    ends: int
+    lost: str | None  # why it counts as lost mid-run (None: it was not)
+    users: int
+    users_done: int
+    buffer_peak: int  # most records it held unsent (back-pressure)
+    file: str | None  # its record file, in its own clock (the merged requests.jsonl is in the master's)
 
 
 class Locust(TypedDict):

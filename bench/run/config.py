@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError, choice_error
-from bench.run.profiles import PROFILES, Profile, Step
+from bench.run.profiles import PROFILES, Profile, Step, standalone_steps
 from bench.run.scenario_facts import DEFAULT_DURATION_S, SCENARIO_NAMES, facts
 
 if TYPE_CHECKING:
     from bench.run.backends import Backend
+    from bench.run.locust_job import LoadWorkers
     from bench.run.target import UserTarget
 
 
@@ -35,6 +36,23 @@ class RunConfig:
     max_tokens: int | None = None  # OPENAI_MAX_TOKENS for every app: caps each upstream answer
     redis_url: str | None = None  # a Redis the `limiter=redis` variants share (else the run starts one)
     target: UserTarget | None = None  # `--app MODULE:ATTR`: the user's app instead of the reference app's variants
+    locust_workers: int = 0  # > 0: Locust workers on other hosts (`bench worker`) instead of local load processes
+    master_bind: str = ""  # HOST:PORT every run's Locust master listens on (resolved by `bench run`)
+    worker_wait_s: float = 60.0  # how long each run's master waits for all its workers
+
+    def load_workers(self) -> LoadWorkers | None:
+        if not self.locust_workers:
+            return None
+        from bench.run.load_worker import parse_address
+        from bench.run.locust_job import LoadWorkers
+
+        host, port = parse_address(self.master_bind)
+        return LoadWorkers(self.locust_workers, host, port, self.worker_wait_s)
+
+    def app_host(self) -> str:
+        """The app's listening address: with load workers, the master's, which the workers reach (else loopback)."""
+        lw = self.load_workers()
+        return lw.host if lw is not None else "127.0.0.1"
 
     def to_dict(self) -> dict[str, Any]:
         from bench.run.backends import redact_url
@@ -71,6 +89,13 @@ def validate(config: RunConfig) -> RunConfig:
         raise UsageError("--latency must be between 0 and 600000 ms")
     if config.processes < 1:
         raise UsageError("--processes must be at least 1")
+    if config.locust_workers < 0:
+        raise UsageError("--locust-workers must be >= 0")
+    if config.locust_workers and config.processes > 1:
+        raise UsageError("--locust-workers and --processes exclude each other: with load workers, give each "
+                         "`bench worker` its --processes")
+    if not 0 < config.worker_wait_s < float("inf"):  # NaN fails too
+        raise UsageError(f"--worker-wait must be > 0 seconds, got {config.worker_wait_s}")
     if config.max_tokens is not None and config.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
     return config
@@ -124,6 +149,15 @@ def plan(config: RunConfig) -> Profile:
     # A scenario the profile lacks but the user named runs with defaults on the given variants.
     for name in config.scenarios:
         if not any(s.scenario == name for s in steps):
+            if own := standalone_steps(name, tuple(config.variants)):  # a set-up of its own (faults' mocks)
+                for s in own:
+                    own_changes: dict[str, Any] = {"app_env": {**s.app_env, **_app_env(config)}}
+                    if config.latency_ms is not None:
+                        own_changes["latency_ms"] = config.latency_ms
+                    if config.repeat is not None:
+                        own_changes["repeat"] = None
+                    steps.append(replace(s, **own_changes))
+                continue
             f = facts(name)
             steps.append(Step(name, tuple(config.variants) or ("sync", "async"), (), users=config.users or f.users,
                               latency_ms=config.latency_ms if config.latency_ms is not None else 1000.0,

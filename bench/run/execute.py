@@ -13,8 +13,10 @@ from typing import Any
 
 from app_under_test.variants import parse_variant
 from bench.mock.process import MockServer
+from bench.run.appwatch import POLL_S, AppDied, AppWatch, how_it_ended
 from bench.run.blocked import POLL_BLOCKS, POLL_SITES, merge_blocked, take_blocked
-from bench.run.locust_job import LocustJob, LocustResult, run_locust, summarize
+from bench.run.fault_accounting import fault_accounting
+from bench.run.locust_job import LoadWorkers, LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
 from bench.run.scenario_facts import facts
 from bench.run.target import merge_watched
@@ -36,6 +38,7 @@ class RunContext:
     processes: int = 1
     serial_s: float | None = None  # a backend that answers one request at a time: its slowest request (s)
     locust_options: Mapping[str, Any] = field(default_factory=dict)  # the user's request (scenarios/options.py)
+    load_workers: LoadWorkers | None = None  # Locust workers on other hosts (`bench run --locust-workers`)
 
 
 def _job(ctx: RunContext) -> LocustJob:
@@ -43,7 +46,7 @@ def _job(ctx: RunContext) -> LocustJob:
     return LocustJob(
         scenario=scenario.locust, host=ctx.app.url, out_dir=ctx.out_dir, users=ctx.users,
         duration_s=scenario.duration_s(step), rate=scenario.rate(step), variant=ctx.variant,
-        repetition=ctx.repetition, processes=ctx.processes,
+        repetition=ctx.repetition, processes=ctx.processes, load_workers=ctx.load_workers,
         client_timeout_s=scenario.client_timeout_s(step, ctx.users, ctx.serial_s), options=ctx.locust_options,
     )
 
@@ -86,7 +89,9 @@ def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], ap
         problems.append(f"Locust counted {res.locust_requests} requests; {res.recorded} have records")
     if res.bad_lines:
         problems.append(f"{res.bad_lines} unreadable record lines")
-    answered = _sum(app_after, "requests_total") - _sum(app_before, "requests_total")
+    problems += res.transport_problems  # load workers: records lost on the way, workers lost mid-run
+    # An app that died mid-run has no `after`: the problems name its death instead.
+    answered = _sum(app_after, "requests_total") - _sum(app_before, "requests_total") if app_after else 0
     if len(app_after) == len(app_before) and answered != res.recorded:
         problems.append(f"the app saw {answered} chat requests; the load generator recorded {res.recorded}")
     upstream_received = upstream_ok = None
@@ -94,6 +99,9 @@ def _accounting(res: LocustResult, ok: int, app_before: list[dict[str, Any]], ap
         upstream_received = _delta(mock_after, mock_before, "received")
         upstream_ok = int(mock_after.get("answered_by_status", {}).get("200", 0)) - int(
             mock_before.get("answered_by_status", {}).get("200", 0))
+        # A 200 the mock made malformed on purpose (the faults scenario) is no answer a user can get.
+        upstream_ok -= int(mock_after.get("faults", {}).get("malformed", 0)) - int(
+            mock_before.get("faults", {}).get("malformed", 0))
         # Every reply a user got as 200 came from exactly one upstream 200 (the app never caches replies). A user's
         # app (`--app`) may call its upstream any number of times a request: its counts are recorded, not checked.
         if upstream_ok != ok and one_call_per_reply:
@@ -165,6 +173,8 @@ def _axes(ctx: RunContext) -> dict[str, str]:
 def execute(ctx: RunContext) -> dict[str, Any]:
     """Run one repetition and return its results entry (the app and mock stay up; the caller owns them)."""
     workers = ctx.step.workers
+    if (code := ctx.app.proc.poll()) is not None:
+        raise AppDied(f"the app ({ctx.variant}) {how_it_ended(code)} before the run {_run_id(ctx)}")
     ctx.app.reset()
     app_before = ctx.app.per_worker(blocks=0, sites=0)
     take_blocked(app_before)  # just reset: nothing to keep
@@ -172,13 +182,16 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     sampler = TreeSampler(ctx.app.pid).start()
+    watch = AppWatch(ctx.app.proc)  # the app dying mid-run stops this run's Locust at once
     try:
-        res = run_locust(_job(ctx))
+        with watch:
+            res = run_locust(_job(ctx))
     finally:
         process = sampler.stop()
     wall_s = time.perf_counter() - t0
     measure = ctx.step.scenario == "concurrency"
-    app_after = ctx.app.per_worker(measure=measure, blocks=POLL_BLOCKS, sites=POLL_SITES)
+    # A dead app has no stats to read (polling it would only wait for the deadline).
+    app_after = [] if watch.death else ctx.app.per_worker(measure=measure, blocks=POLL_BLOCKS, sites=POLL_SITES)
     blocked = merge_blocked(take_blocked(app_after), res.records)  # kept once, merged, not in each stats dict
     mock_after = ctx.mock.stats() if ctx.mock else None
     recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
@@ -199,14 +212,26 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     }
     if isinstance(ctx.app, TargetServer):
         app["watched"] = merge_watched(app_before, app_after) or {}
-    elif parse_variant(ctx.variant).provider == "lru-cache" and workers == 1:
+    elif parse_variant(ctx.variant).provider == "lru-cache" and workers == 1 and not watch.death:
         app["agent_cache"] = ctx.app.agent_cache()
     warnings = []
     if workers > 1 and len(app_after) < workers:
         warnings.append(f"only {len(app_after)} of {workers} workers answered the stats poll")
     rel = ctx.out_dir.relative_to(ctx.results_dir)
+    accounting = _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after,
+                             one_call_per_reply=not isinstance(ctx.app, TargetServer))
+    died: dict[str, Any] = {}
+    if watch.death:
+        cause = watch.death.cause(ctx.variant)
+        accounting["ok"] = False
+        accounting["problems"].insert(0, cause)
+        died = {"partial": True, "app_died": {
+            "cause": cause, "exit_code": watch.death.exit_code, "noticed_utc": watch.death.noticed_epoch,
+            "noticed_after_start_s": round(watch.death.noticed_epoch - watch.death.watched_since_epoch, 3),
+            "poll_s": POLL_S, "in_flight": watch.death.in_flight(res.records),
+            "locust_stopped": len(watch.death.locust_stopped)}}
     return {
-        "id": f"{ctx.step.scenario}/{ctx.variant}/{ctx.users}/{ctx.repetition}",
+        "id": _run_id(ctx),
         "scenario": ctx.step.scenario, "variant": ctx.variant, "axes": _axes(ctx),
         "repetition": ctx.repetition,
         "params": {**ctx.step.params(), "users": ctx.users, "processes": ctx.processes,
@@ -217,18 +242,26 @@ def execute(ctx: RunContext) -> dict[str, Any]:
                     "makespan_s": summary.makespan_s, "send_spread_s": summary.send_spread_s,
                     "throughput_rps": summary.throughput_rps, "latency_ms": summary.latency_ms,
                     "ttfb_ms": summary.ttfb_ms, "ttft_ms": summary.ttft_ms or None,
-                    "max_gap_ms": summary.max_gap_ms or None, "distinct_agents": summary.distinct_agents},
+                    "max_gap_ms": summary.max_gap_ms or None, "distinct_agents": summary.distinct_agents,
+                    **({"makespan_uncertainty_s": res.makespan_uncertainty_s} if res.workers is not None else {})},
         "requests": _relative_requests(res.records),
         "app": app,
         "process": process,
         "upstream": _upstream(mock_before, mock_after, summary.ok, recent),
         "usage": _usage(app_before, app_after),
         "blocked": blocked,
-        "accounting": _accounting(res, summary.ok, app_before, app_after, mock_before, mock_after,
-                                  one_call_per_reply=not isinstance(ctx.app, TargetServer)),
+        "accounting": accounting,
         "locust": {"exit_code": res.exit_code, "timed_out": res.timed_out, "wall_s": round(res.wall_s, 3)},
         "files": {"requests": str(rel / res.records_path.name), "locust_csv": str(rel / "locust_stats.csv"),
                   "locust_html": str(rel / res.html_path.name), "locust_json": str(rel / res.json_path.name),
                   "locust_log": str(rel / res.log_path.name)},
-        "warnings": warnings,
+        "warnings": warnings + res.transport_problems,
+        **({"load_workers": res.workers} if res.workers is not None else {}),
+        **({"faults": fault_accounting(ctx.step, res.records, app_before, app_after, mock_before, mock_after,
+                                       recent)} if ctx.step.fault else {}),
+        **died,
     }
+
+
+def _run_id(ctx: RunContext) -> str:
+    return f"{ctx.step.scenario}/{ctx.variant}/{ctx.users}/{ctx.repetition}"

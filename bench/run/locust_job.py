@@ -2,6 +2,10 @@
 
 Locust is never imported here (gevent would monkey-patch this process); it runs as
 `python -m locust -f locustfile.py --headless ...` with a hard timeout that kills its whole process tree.
+With `--processes` or load workers on other hosts (`LoadWorkers`), that process is Locust's master: the workers
+stream their records to it (`scenarios/streaming.py`), it writes one file per worker in the worker's clock and a
+`workers.json` with each worker's clock offset and record counts, and the merge here puts every record on the
+master's clock.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from bench.errors import SetupError, choice_error
 from bench.servers.lifeline import preexec_for_child
 from bench.servers.process import child_env, stop_tree
 from scenarios.options import to_argv
+from scenarios.record_ledger import makespan_uncertainty, offsets_by_file, problems, read_workers_file
 from scenarios.records import FILE_GLOB, merge_files, read_jsonl
 from scenarios.registry import SCENARIOS, ScenarioSpec
 from scenarios.schedule import parse_steps, release_delay
@@ -35,6 +40,21 @@ DEFAULT_LOCUSTFILE = PROJECT_ROOT / "locustfile.py"
 HARD_LIMIT_EXIT_CODE = 3  # scenarios.completion: the in-Locust hard limit stopped the run
 STARTUP_GRACE_S = 30.0  # Locust's own start (imports, forking, workers connecting) and shutdown
 PERCENTILES = (50, 90, 95, 99)
+NO_WORKERS_LINE = "Gave up waiting for workers to connect"  # Locust's own log line (main.py)
+
+
+@dataclass(frozen=True)
+class LoadWorkers:
+    """Locust workers started elsewhere (`bench worker --master HOST:PORT`), which each run's master waits for."""
+
+    count: int
+    host: str  # the address the master binds and the workers connect to
+    port: int
+    wait_s: float = 60.0  # how long each run's master waits for all of them
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class LocustJob:
     variant: str = ""
     repetition: int = 0
     processes: int = 1  # > 1: Locust's --processes (a master and that many workers)
+    load_workers: LoadWorkers | None = None  # workers on other hosts instead (not with processes > 1)
     client_timeout_s: float = 120.0  # must exceed users x latency for a blocking burst
     release_delay_s: float | None = None  # None: enough to spawn every user first
     release_at: float | None = None  # absolute epoch instead of a delay from test start
@@ -107,6 +128,17 @@ class LocustResult:
     json_path: Path
     log_path: Path
     log_tail: str
+    workers: list[dict[str, Any]] | None = None  # the master's ledger per worker (workers.json); None: no workers
+
+    @property
+    def transport_problems(self) -> list[str]:
+        """Records a worker sent that did not arrive, workers lost mid-run: each one sentence."""
+        return problems(self.workers or [])
+
+    @property
+    def makespan_uncertainty_s(self) -> float | None:
+        """How far the workers' clock offsets may move the makespan (None: no workers)."""
+        return makespan_uncertainty(self.records, self.workers)
 
     @property
     def expected_requests(self) -> int | None:
@@ -130,7 +162,8 @@ class LocustResult:
     def complete(self) -> bool:
         """Ended by itself, and every request it should have sent (and Locust counted) has a record."""
         counted = self.locust_requests is None or self.locust_requests == self.recorded
-        return self.exit_code == 0 and not self.hit_hard_limit and not self.missing and counted
+        return (self.exit_code == 0 and not self.hit_hard_limit and not self.missing and counted
+                and not self.transport_problems)
 
 
 def _free_port(host: str = "127.0.0.1") -> int:
@@ -155,7 +188,11 @@ def build_argv(job: LocustJob, *, master_port: int | None = None) -> list[str]:
         argv += ["--users", str(job.user_count)]
         if job.spawn_rate is not None:
             argv += ["--spawn-rate", str(job.spawn_rate)]
-    if job.processes > 1:
+    if job.load_workers is not None:
+        lw = job.load_workers
+        argv += ["--master", "--expect-workers", str(lw.count), "--expect-workers-max-wait", f"{lw.wait_s:g}",
+                 "--master-bind-host", lw.host, "--master-bind-port", str(lw.port)]
+    elif job.processes > 1:
         port = master_port or _free_port()
         argv += ["--processes", str(job.processes), "--master-bind-host", "127.0.0.1",
                  "--master-bind-port", str(port), "--master-host", "127.0.0.1", "--master-port", str(port)]
@@ -186,7 +223,7 @@ def run_locust(job: LocustJob) -> LocustResult:
     argv = build_argv(job)
     log_path = out / "locust.log"
     env = child_env({"PYTHONPATH": str(PROJECT_ROOT)})
-    timeout = job.hard_limit + STARTUP_GRACE_S
+    timeout = job.hard_limit + STARTUP_GRACE_S + (job.load_workers.wait_s if job.load_workers else 0.0)
     timed_out = False
     started = time.perf_counter()
     with open(log_path, "wb") as log:
@@ -204,14 +241,21 @@ def run_locust(job: LocustJob) -> LocustResult:
             if proc.poll() is None:  # timed out, or interrupted: SIGTERM lets Locust write its reports
                 stop_tree(proc, grace_s=10.0)
     wall_s = time.perf_counter() - started
+    if job.load_workers is not None and proc.returncode != 0 and NO_WORKERS_LINE in _tail(log_path, 200):
+        lw = job.load_workers
+        raise SetupError(f"the Locust master at {lw.address} saw fewer than {lw.count} workers within "
+                         f"{lw.wait_s:g} s; start them with `bench worker --master {lw.address}` (log: {log_path})")
     records_path = out / "requests.jsonl"
-    records, bad = merge_files(sorted(records_dir.glob(FILE_GLOB)), records_path)
+    workers = read_workers_file(records_dir)
+    # Each worker's times are in its own clock: move them onto the master's as they are merged.
+    records, bad = merge_files(sorted(records_dir.glob(FILE_GLOB)), records_path,
+                               offsets=offsets_by_file(workers or []))
     json_path = out / "locust_stats.json"
     return LocustResult(
         job=job, exit_code=proc.returncode, timed_out=timed_out, wall_s=wall_s, records=records,
         records_path=records_path, bad_lines=bad, locust_requests=_locust_request_count(json_path),
         csv_prefix=out / "locust", html_path=out / "locust_report.html", json_path=json_path,
-        log_path=log_path, log_tail=_tail(log_path),
+        log_path=log_path, log_tail=_tail(log_path), workers=workers,
     )
 
 

@@ -21,7 +21,8 @@ from bench.errors import ServerStartError, Terminated
 from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.results.schema import new_results, write_results
-from bench.run import probes
+from bench.run import faults, probes
+from bench.run.appwatch import AppDied, died_line
 from bench.run.backend_probe import probe_for_run
 from bench.run.backend_probe import summary as probe_summary
 from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
@@ -70,9 +71,9 @@ def _mock_for(step: Step, backend: Backend, seed: int, log_dir: Path) -> Iterato
         yield None
         return
     # A ring of recent requests big enough for a whole run, for the upstream arrival rate and retry counts.
-    config = MockConfig(latency_ms=step.latency_ms, seed=seed, rps=step.upstream_limit_rps or None,
-                        tier=step.upstream_tier or None,
-                        recent_requests=20000)
+    config = MockConfig(latency_ms=step.latency_ms, seed=faults.mock_seed(step, seed),
+                        rps=step.upstream_limit_rps or None, tier=step.upstream_tier or None,
+                        recent_requests=20000, **faults.mock_fields(step))  # a faults step: its kind and rate
     with running_mock(config, log_dir=str(log_dir)) as mock:
         yield mock
 
@@ -189,6 +190,10 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
         results["partial"] = True
         results["interrupted"] = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
         raise
+    except AppDied as exc:
+        results["partial"] = True
+        results["interrupted"] = str(exc)  # what stopped it: the app's death, in the words the console shows
+        raise AppDied(f"{exc}; partial results kept in {results_path}") from None
     finally:
         write_results(results, results_path)
     return results
@@ -208,7 +213,8 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
             if redis_url and _limiter_of(variant) == "redis":
                 env["REDIS_URL"] = redis_url
             app_cm = None if facts(step.scenario).fresh_app else start(
-                variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key)
+                variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key,
+                host=config.app_host())
             with app_cm or contextlib.nullcontext() as warm_app:
                 if warm_app is not None:
                     if isinstance(warm_app, AppServer):
@@ -225,17 +231,20 @@ def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend,
                         if mock:
                             mock.reset()
                         with (start(variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir),
-                                    api_key=backend.api_key)
+                                    api_key=backend.api_key, host=config.app_host())
                               if warm_app is None else contextlib.nullcontext(warm_app)) as app:
                             t0 = time.perf_counter()
                             entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
                                                        app=app, mock=mock, out_dir=run_dir, results_dir=out_dir,
                                                        processes=config.processes, serial_s=serial_s,
-                                                       locust_options=locust_options))
+                                                       locust_options=locust_options,
+                                                       load_workers=config.load_workers()))
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
                         entry["claims"] = list(step.claims)
                         results["runs"].append(entry)
                         write_results(results, results_path)
+                        if "app_died" in entry:  # its partial run is kept; the rest of the plan cannot run
+                            raise AppDied(died_line(entry))
 
 
 def _slug(text: str) -> str:

@@ -6,13 +6,17 @@ feeds (see bench/report/claims/ for the rules that read them).
            a small sweep at 100 ms, so its report has every chart; budget 10 min
 Repetitions: under 5 a report shows their range, not an interval; the cheap ones (warm async bursts, memory
 windows) run enough for a real one where the budget allows.
-    full   every variant of every scenario, the sweep up to 500 at 1 s (no time budget)
+    full   every variant of every scenario, the sweep up to 500 at 1 s, and the fault matrix (no time budget)
+`faults` (one step per upstream fault kind, bench/run/faults.py) is in the full profile only; `--scenarios faults`
+runs its steps whatever the profile (`standalone_steps`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from bench.run import faults
 
 # The warm-up before a warm step (bench/run/orchestrator.py), also counted by the cost guard (bench/run/cost.py).
 WARM_UP_MESSAGE = "warm-up"
@@ -37,6 +41,8 @@ class Step:
     steps: tuple[int, ...] = ()  # sweep concurrency steps
     app_env: dict[str, str] = field(default_factory=dict)
     repeat: int | None = None  # this step's repetitions (None: the profile's); an explicit --repeat wins
+    fault: str = ""  # the upstream fault the mock injects (bench.run.faults.KINDS; "": none)
+    fault_rate: float = 0.0  # its share of upstream attempts (0: the kind's own rate)
 
     def repetitions(self, profile_repeat: int) -> int:
         return self.repeat or profile_repeat
@@ -47,6 +53,8 @@ class Step:
             "workers": self.workers, "upstream_limit_rps": self.upstream_limit_rps, "steps": list(self.steps),
             "app_env": dict(self.app_env), "repeat": self.repeat,
             **({"upstream_tier": self.upstream_tier} if self.upstream_tier else {}),
+            **({"fault": self.fault, "fault_rate": self.fault_rate or faults.KINDS[self.fault].rate}
+               if self.fault else {}),
         }
 
 
@@ -83,6 +91,24 @@ def _limits(latency_ms: float, duration_s: float, workers: tuple[int, ...], repe
         *(Step("workers", _WORKERS_VARIANTS, ("C7",), latency_ms=latency_ms, duration_s=duration_s,
                rate=max(20.0, 15.0 * w), workers=w, upstream_limit_rps=10.0, repeat=repeat) for w in workers),
     )
+
+
+def fault_steps(variants: tuple[str, ...] = faults.VARIANTS, repeat: int | None = 1) -> tuple[Step, ...]:
+    """One short steady load per upstream fault kind (bench/run/faults.py), each with its own mock: 30 requests at
+    10/s against a 100 ms upstream, the app's client timeout at 1 s so a hang costs seconds."""
+    return tuple(
+        Step("faults", variants, (), latency_ms=faults.LATENCY_MS, duration_s=faults.DURATION_S, rate=faults.RATE,
+             upstream_limit_rps=faults.STORM_RPS if kind.rate <= 0 else 0.0, app_env=dict(faults.APP_ENV),
+             repeat=repeat, fault=kind.name)
+        for kind in faults.KINDS.values())
+
+
+def standalone_steps(scenario: str, variants: tuple[str, ...]) -> tuple[Step, ...]:
+    """The steps of a scenario whose set-up is its own (faults: a mock per fault kind), for `--scenarios NAME` on a
+    profile without it; () for the others, which run on the defaults (bench/run/config.py)."""
+    if scenario == "faults":
+        return fault_steps(variants or faults.VARIANTS)
+    return ()
 
 
 PROFILES: dict[str, Profile] = {
@@ -137,6 +163,7 @@ PROFILES: dict[str, Profile] = {
             *_limits(1000.0, 10.0, workers=(1, 2, 4, 8)),
             Step("sweep", ("async", "threadpool"), (), latency_ms=1000.0, steps=(1, 10, 50, 100, 200, 500)),
             Step("stream", ("async", "sync"), (), users=10, latency_ms=1000.0, duration_s=10.0),
+            *fault_steps(repeat=None),
         ),
     ),
 }

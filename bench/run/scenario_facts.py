@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bench.errors import choice_error
+from bench.run import faults
 from scenarios.registry import SCENARIOS
 from scenarios.schedule import arrival_count
 
@@ -92,6 +93,25 @@ class ScenarioFacts:
         return RUN_OVERHEAD_S + step.duration_s + latency
 
 
+@dataclass(frozen=True)
+class FaultFacts(ScenarioFacts):
+    """`faults`: a steady load whose requests may each take the whole retry budget (bench/run/faults.py), and a
+    blocking variant serves them one at a time: its client timeout and estimate allow for that."""
+
+    def client_timeout_s(self, step: Step, users: int, serial_s: float | None = None) -> float:
+        requests = self.requests(step, users) or users
+        return max(super().client_timeout_s(step, users, serial_s), faults.serial_worst_s(step, requests) + 30.0)
+
+    def estimate_s(self, step: Step, variant: str, users: int, serial_s: float | None = None) -> float:
+        base = super().estimate_s(step, variant, users, serial_s)
+        kind = faults.KINDS.get(step.fault)
+        if kind is None or not (variant.startswith("sync") or ":call=blocking" in variant):
+            return base
+        # A blocked loop pays each fault's timeout or backoff in turn: a rough share of the retry budget.
+        hung = (self.requests(step, users) or users) * (kind.rate or 0.5)
+        return base + hung * faults.app_timeout_s(step)
+
+
 FACTS: dict[str, ScenarioFacts] = {
     f.name: f
     for f in (
@@ -103,6 +123,8 @@ FACTS: dict[str, ScenarioFacts] = {
         # Bursts at rising N, one Locust run each (not Locust's closed-loop `concurrency-steps` shape).
         ScenarioFacts("sweep", "burst", "burst", by_n=(1, 10, 50, 100)),
         ScenarioFacts("stream", "stream", "closed", users=10),
+        # One short steady load per upstream fault kind, each kind its own step (bench/run/faults.py).
+        FaultFacts("faults", "steady", "arrivals"),
     )
 }
 SCENARIO_NAMES = tuple(FACTS)

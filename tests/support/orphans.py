@@ -63,6 +63,7 @@ class Trial:
     ports: set[int] = field(default_factory=set)
     survivors: list[str] = field(default_factory=list)
     leaked_ports: list[int] = field(default_factory=list)
+    reused_ports: list[str] = field(default_factory=list)  # a noted port since bound by a process not of the trial
     exit_code: int | None = None
 
 
@@ -129,7 +130,13 @@ def run_trial(kind: str, sig: str, *, delay_s: float | None = None, max_delay_s:
             while time.monotonic() < end and _alive(trial):
                 time.sleep(0.1)
             trial.survivors = _alive(trial)
-            trial.leaked_ports = sorted(p for p in trial.ports if _listening(p))
+            for port in sorted(trial.ports):
+                owners = _listeners(port)
+                ours = [pid for pid in owners if _is_noted(trial, pid)]
+                if ours or None in owners:  # a noted process, or an owner the kernel would not name: counted
+                    trial.leaked_ports.append(port)
+                elif owners:  # free ports get handed out again: another program on this machine took it since
+                    trial.reused_ports += [f"{port} by pid {pid}" for pid in owners]
             _cleanup(trial, proc)
             log.close()
     return trial
@@ -145,10 +152,20 @@ def _alive(trial: Trial) -> list[str]:
     return alive
 
 
-def _listening(port: int) -> bool:
+def _listeners(port: int) -> set[int | None]:
+    """The pids listening on `port` (None where the kernel does not say: another user's process)."""
     with contextlib.suppress(psutil.Error):
-        return any(c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
-                   for c in psutil.net_connections(kind="inet"))
+        return {c.pid for c in psutil.net_connections(kind="inet")
+                if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN}
+    return set()
+
+
+def _is_noted(trial: Trial, pid: int | None) -> bool:
+    """`pid` is a process the trial saw (the same pid and create time: a reused pid is someone else)."""
+    if pid is None or pid not in trial.seen:
+        return False
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(pid).create_time() == trial.seen[pid]
     return False
 
 
@@ -177,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         bad += bool(t.survivors or t.leaked_ports)
         print(f"trial {i + 1}/{args.trials}: SIG{args.signal} after {t.delay_s:.1f} s, exit {t.exit_code}, "
               f"{len(t.seen) - 1} descendants seen, left: {len(t.survivors)} processes, "
-              f"{len(t.leaked_ports)} ports {t.survivors or ''}", flush=True)
+              f"{len(t.leaked_ports)} ports {t.survivors or ''}"
+              + (f" (not counted: port {', '.join(t.reused_ports)}, bound since by a process the trial never "
+                 "started)" if t.reused_ports else ""), flush=True)
     print(f"{args.command} SIG{args.signal}: {args.trials} trials, {bad} left something: "
           f"{procs} processes, {ports} ports in all")
     return 1 if bad else 0

@@ -25,6 +25,7 @@ from bench.report.claims._common import (
     secs,
     variant_runs,
 )
+from bench.report.clocks import too_uncertain
 from bench.report.verdict import ClaimRule, Verdict
 from bench.results import runs as R
 from bench.results.stats import Estimate, bootstrap, ratio
@@ -41,7 +42,8 @@ RULE = (
     f"which the probe checks. Not judged: where one request alone takes under {NOTHING_TO_OVERLAP_S * 1000:g} ms "
     f"(nothing to overlap), where the backend allows under {C4_CLAIMED * (1 - C4_TOLERANCE):.3g}x (the claimed "
     f"speedup cannot occur there), at N other than {C4_N}, and against the embedded mock at any latency but the "
-    "seed's 3 s (the ratio approaches N as latency grows)."
+    "seed's 3 s (the ratio approaches N as latency grows), nor where Locust workers' clock uncertainty exceeds 5% "
+    "of a makespan."
 )
 
 
@@ -182,6 +184,8 @@ def evaluate(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     shown = "; ".join(f"{CONFIGS[s]} {e.median:.3g}x" + (f" ({why_limited})" if s == "async-limited" else "")
                       for s, e in ests.items())
     why = _not_judged(ideal, n, mock, seed, lat)
+    if why is None and (blur := too_uncertain([*g["sync"], *g["async"], *g["async-limited"]])):
+        why = f"not judged: {blur}"
     if why:
         backend_bound = why.startswith(("nothing to overlap", "the backend"))
         return rule.verdict("not measured", f"{why}; here {shown}, of an ideal {ideal_text} (claimed {C4_CLAIMED}x)"
