@@ -50,7 +50,9 @@ def upstream_error(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, s
         msg = f"the LLM backend answered HTTP {exc.status_code}"
         return 502, error_body("upstream_error", msg, upstream_status=exc.status_code), headers
     if isinstance(exc, openai.APIConnectionError):
-        return 502, error_body("upstream_unreachable", f"cannot reach the LLM backend: {exc}"), headers
+        # Both a backend that cannot be reached and one that closed the connection mid-answer end here.
+        msg = f"no complete answer from the LLM backend (unreachable, or the connection closed mid-answer): {exc}"
+        return 502, error_body("upstream_unreachable", msg), headers
     if isinstance(exc, openai.APIError):
         return 502, error_body("upstream_error", f"bad answer from the LLM backend: {exc}"), headers
     if isinstance(exc, SettingsError):  # a ValueError too, but ours: not the upstream's answer
