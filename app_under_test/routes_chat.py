@@ -26,7 +26,6 @@ from app_under_test.providers import PROVIDERS
 from app_under_test.schemas import ERROR_RESPONSES, STREAM_RESPONSES, ChatRequest, ChatResponse
 from app_under_test.variants import Variant
 
-PID = os.getpid()
 # What the LLM call can raise for upstream trouble: the SDK's errors and an unparseable answer.
 UPSTREAM_ERRORS = (openai.APIError, ValueError)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -62,8 +61,9 @@ def _checked(body: ChatRequest) -> str:
 
 
 def _reply(body: ChatRequest, agent: ChatAgent, reply: str, variant: Variant) -> ChatResponse:
+    # The pid is read per reply, not at import: a process forked after the import (bench's fork server) is another.
     return ChatResponse(reply=reply, conversation_id=body.conversation_id or new_conversation_id(),
-                        agent_id=id(agent), pid=PID, variant=variant.name or variant.spec)
+                        agent_id=id(agent), pid=os.getpid(), variant=variant.name or variant.spec)
 
 
 def _error_response(exc: Exception) -> JSONResponse:

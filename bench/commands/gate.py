@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", default=str(DEFAULT_PATH), help=f"baseline file (default {DEFAULT_PATH})")
     parser.add_argument("--profile", default="quick", choices=list(GATE_PLANS),
                         help="the profile whose gate selection runs (default quick)")
+    from bench.commands.run import add_schedule_argument
+
+    add_schedule_argument(parser)
     parser.add_argument("--results", metavar="FILE", help="gate an existing results.json instead of running")
     parser.add_argument("--update-baseline", action="store_true",
                         help="write a new baseline from the run (keeps the old thresholds and report-only flags)")
@@ -100,12 +103,13 @@ def _run(args: argparse.Namespace, only: set[str] | None, out: Path) -> dict[str
     repeat = args.repeat or (UPDATE_REPEAT if args.update_baseline else DEFAULT_REPEAT)
     profile = gate_profile(args.profile, repeat=repeat, only=only)
     config = validate(RunConfig(profile=GATE_PLANS[args.profile].profile, repeat=repeat, label="gate",
-                                out_dir=str(out), scenarios=tuple(s.scenario for s in profile.steps)))
+                                out_dir=str(out), scenarios=tuple(s.scenario for s in profile.steps),
+                                schedule=args.schedule))
     out.mkdir(parents=True, exist_ok=True)
     print(f"bench gate: running {', '.join(f'{s.scenario} ({len(s.variants)})' for s in profile.steps)} "
           f"x {repeat}; output in {out}", file=sys.stderr)
     started = time.perf_counter()
-    with ProgressBar(profile) as bar:
+    with ProgressBar(profile, schedule=config.schedule) as bar:
         results = run_plan(RunPlan(config, profile, resolve_backend("mock"), out), progress=bar.advance)
     print(f"bench gate: {len(results['runs'])} runs in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return results

@@ -47,14 +47,14 @@ def _run(args: argparse.Namespace, target: UserTarget, out: Path) -> dict[str, A
     backend = resolve_backend("mock")
     scenarios = tuple(x.strip() for x in (args.scenarios or "").split(",") if x.strip())
     config = validate(RunConfig(profile="app", repeat=args.repeat, label="gate-app", out_dir=str(out),
-                                target=target, scenarios=scenarios))
+                                target=target, scenarios=scenarios, schedule=args.schedule))
     profile = plan(config)
     config = replace(config, target=discover_target(target, backend))
     out.mkdir(parents=True, exist_ok=True)
     print(f"bench gate: running {', '.join(s.scenario for s in profile.steps)} on {target.label}; output in {out}",
           file=sys.stderr)
     started = time.perf_counter()
-    with ProgressBar(profile) as bar:
+    with ProgressBar(profile, schedule=config.schedule) as bar:
         results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance)
     print(f"bench gate: {len(results['runs'])} runs in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return results

@@ -31,7 +31,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="quick", choices=list(PROFILES),
-                        help="quick (<= 3 min), seed (the document's set-up, <= 10 min), full (adds the sweep)")
+                        help="quick (~2 min on 2 cores), seed (the document's set-up, ~5 min), full (adds the sweep)")
     parser.add_argument("--variants", default="", help="comma-separated variants (default: the profile's); "
                         "use ';' to separate specs that contain commas")
     parser.add_argument("--scenarios", default="", help=f"comma-separated, from: {', '.join(SCENARIO_NAMES)}")
@@ -62,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker-wait", type=float, default=60.0, metavar="S",
                         help="with --locust-workers: how long each run's master waits for all N workers (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mock's latency and fault draws")
+    add_schedule_argument(parser)
     parser.add_argument("--init-delay-ms", type=float, default=0.0,
                         help="APP_AGENT_INIT_DELAY_MS for every app: widens the singleton race window")
     parser.add_argument("--label", default="", help="name for the output directory and the report")
@@ -70,6 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from bench.commands.target_args import add_target_arguments
 
     add_target_arguments(parser)
+
+
+def add_schedule_argument(parser: argparse.ArgumentParser) -> None:
+    from bench.run.schedule import DEFAULT_SCHEDULE, SCHEDULES
+
+    parser.add_argument("--schedule", default=DEFAULT_SCHEDULE, choices=SCHEDULES,
+                        help="overlap (default): timed bursts alone, paced and counting steps side by side, apps and "
+                        "Locust from fork servers; serial: round 1's one-at-a-time schedule, kept to compare against")
 
 
 def _out_dir(args: argparse.Namespace, label: str) -> Path:
@@ -92,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         processes=args.processes, seed=args.seed, label=args.label or (_app_label(target) if target else args.profile),
         init_delay_ms=args.init_delay_ms, max_tokens=args.max_tokens, target=target, redis_url=args.redis_url,
         locust_workers=args.locust_workers, master_bind=_master_bind(args), worker_wait_s=args.worker_wait,
+        schedule=args.schedule,
     ))
     backend = backend_from_args(args)
     profile = plan(config)
@@ -116,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
               f"worker(s); start each with: bench worker --master {config.master_bind}", file=sys.stderr)
     started = time.perf_counter()
     interrupted = 0  # the exit code of an interruption (Ctrl-C 130, SIGTERM 143)
-    with ProgressBar(profile, serial_request_s(backend)) as bar:
+    with ProgressBar(profile, serial_request_s(backend), "serial" if config.locust_workers else config.schedule) as bar:
         try:
             results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance)
         except KeyboardInterrupt as exc:
@@ -129,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
           + (" (interrupted: partial results kept)" if interrupted else ""), file=sys.stderr)
     bad = [r["id"] for r in results["runs"] if not r["accounting"]["ok"]]
     if not args.no_report:
+        t0 = time.perf_counter()
         _report(results, out)
+        _record_report_time(results, out, time.perf_counter() - t0)
     print(f"results: {out / 'results.json'}")
     if bad:
         print(f"bench run: accounting mismatch in {len(bad)} run(s): {', '.join(bad[:5])}", file=sys.stderr)
@@ -222,6 +234,17 @@ def _record_cost(results: dict[str, Any], guard: dict[str, Any], out: Path) -> N
 
     results["cost"] = {"estimate": guard["estimate"], "actual": cost.actual(results["runs"], guard["price"])}
     write_results(results, out / "results.json")
+
+
+def _record_report_time(results: dict[str, Any], out: Path, seconds: float) -> None:
+    """The report's own stage in results.json's `timings` (bench/run/stages.py), and the whole line on stderr."""
+    from bench.results.schema import write_results
+    from bench.run.stages import describe
+
+    timings = results.setdefault("timings", {})
+    timings.setdefault("stages", {})["report"] = {"s": round(seconds, 3), "count": 1}
+    write_results(results, out / "results.json")
+    print(f"bench run: {describe(timings)}", file=sys.stderr)
 
 
 def _report(results: dict, out: Path) -> None:

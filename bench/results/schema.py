@@ -39,6 +39,10 @@ writing, and loading, where `upgrade` brings older files to the current shape (T
 #    - issue 17: the `faults` scenario: plan[].fault / fault_rate and params.fault / fault_rate, run.faults (the
 #      fault accounting); the app's stats gain responses_by_status and error_types; a run the app died during has
 #      partial and app_died, and the top-level `interrupted` names the death. Older files have none of them.
+#    - issue 18: top-level `timings` (schedule, its estimate, wall, seconds per stage and per lane), config.schedule
+#      (`--schedule overlap|serial`), params.worker_start for runs with several workers. Run directories are
+#      named NN-scenario-variant-users-rep (NN: the step), so two steps of one scenario no longer share one.
+#      Older files have none of them: they ran the serial schedule, with spawned workers.
 #    Every version-1 file bench wrote reads as it is. `upgrade` fills in, for a hand-made file, what
 #    readers used to patch quietly: axes from the variant name, host.logical_cores from a `cpu_count`.
 # The version is printed in every report ("schema 1"), so the committed example pins it.

@@ -26,6 +26,20 @@ class Results(TypedDict):
     interrupted: NotRequired[str]  # what stopped it ("Ctrl-C", "SIGTERM", or the app's death in one line)
     target: NotRequired[Target]  # `--app`: a user's app instead of the reference app (its report shows concerns)
     cost: NotRequired[Cost]  # `bench run` only
+    timings: NotRequired[Timings]  # where the run's time went (bench/run/stages.py)
+
+
+class StageTime(TypedDict):
+    s: float  # seconds of work in the stage, summed over units (which may run side by side)
+    count: int
+
+
+class Timings(TypedDict):
+    schedule: str  # overlap | serial (bench/run/schedule.py)
+    estimate_s: float  # the schedule's estimate of the pipeline's wall time, made before it started
+    wall_s: NotRequired[float]  # the pipeline's wall time (the report's own stage is not in it)
+    stages: NotRequired[dict[str, StageTime]]  # setup, probes, start, warm-up, measure, read, stop, report
+    phases: NotRequired[dict[str, float]]  # wall seconds of each lane: alone, counts, paced, background start
 
 
 class Tool(TypedDict):
@@ -79,6 +93,7 @@ class Config(TypedDict):
     locust_workers: NotRequired[int]  # --locust-workers: load workers on other hosts (0: none)
     master_bind: NotRequired[str]  # HOST:PORT their Locust masters listened on ("" without workers)
     worker_wait_s: NotRequired[float]
+    schedule: NotRequired[str]  # `--schedule`: overlap (default) or serial (round 1's)
 
 
 class Host(TypedDict):
@@ -280,6 +295,7 @@ class Params(StepParams):
     processes: NotRequired[int]  # Locust worker processes
     limiter_rps: NotRequired[float | None]  # the app's in-memory limiter, as it reported
     client_timeout_s: NotRequired[float]
+    worker_start: NotRequired[str]  # workers > 1: "spawn" (uvicorn's way) or "fork" (the overlapping schedule's)
 
 
 class Percentiles(TypedDict, total=False):  # empty when no request had the figure

@@ -6,8 +6,6 @@ limit). `execute` then keeps what the run recorded, marked partial, and the orch
 from __future__ import annotations
 
 import contextlib
-import itertools
-import os
 import signal
 import subprocess
 import threading
@@ -16,9 +14,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import psutil
-
 from bench.errors import BenchError
+from bench.run.locust_job import running_locust
 
 POLL_S = 0.1  # how often the app's process is polled: its death is noticed within this, plus a thread switch
 
@@ -56,14 +53,6 @@ def died_line(entry: dict[str, Any]) -> str:
             f"{died['poll_s']:g} s; Locust stopped, {died['in_flight']} request(s) cut off)")
 
 
-def _is_locust(proc: psutil.Process) -> bool:
-    """`python -m locust ...` as bench/run/locust_job.py starts it."""
-    with contextlib.suppress(psutil.Error):
-        argv = proc.cmdline()
-        return any(a == "-m" and b == "locust" for a, b in itertools.pairwise(argv))
-    return False
-
-
 class AppWatch:
     """`with AppWatch(app.proc): run_locust(...)`; afterwards `death` is None or how the app died."""
 
@@ -73,6 +62,7 @@ class AppWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="app-watch", daemon=True)
         self._since = time.time()
+        self._owner = threading.get_ident()  # the thread that runs this run's Locust (run_locust registers it)
 
     def __enter__(self) -> AppWatch:
         self._since = time.time()
@@ -90,15 +80,21 @@ class AppWatch:
             if code is not None:
                 noticed = time.time()
                 self.death = Death(code, noticed, self._since, self._stop_locust())
-                return
+                break
+        # A Locust that was still starting when the app died is stopped as soon as it is there (once: a Locust
+        # writing its reports after the SIGTERM is left to finish).
+        while self.death is not None and not self._stop.wait(POLL_S):
+            stopped = self.death.locust_stopped
+            stopped.extend(pid for pid in self._stop_locust(skip=set(stopped)) if pid not in stopped)
 
-    def _stop_locust(self) -> list[int]:
-        """SIGTERM (Locust writes its reports and exits) to this harness's own Locust children started since the
-        watch began, by pid: run_locust is waiting on them and then reads what they recorded."""
-        stopped = []
-        for child in psutil.Process(os.getpid()).children():
-            with contextlib.suppress(psutil.Error):
-                if child.create_time() >= self._since - 1.0 and _is_locust(child):
-                    child.send_signal(signal.SIGTERM)
-                    stopped.append(child.pid)
-        return stopped
+    def _stop_locust(self, skip: set[int] | None = None) -> list[int]:
+        """SIGTERM (Locust writes its reports and exits) to this run's Locust, by pid: run_locust is waiting on it
+        and then reads what it recorded. Other runs' Locust processes (the overlapping schedule runs several at
+        once) are left alone."""
+        proc = running_locust(self._owner)
+        if proc is None or proc.poll() is not None or int(proc.pid) in (skip or set()):
+            return []
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGTERM)
+            return [int(proc.pid)]
+        return []

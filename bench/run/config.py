@@ -11,6 +11,7 @@ from app_under_test.variants import VariantError, parse_variant
 from bench.errors import UsageError, choice_error
 from bench.run.profiles import PROFILES, Profile, Step, standalone_steps
 from bench.run.scenario_facts import DEFAULT_DURATION_S, SCENARIO_NAMES, facts
+from bench.run.schedule import check as check_schedule
 
 if TYPE_CHECKING:
     from bench.run.backends import Backend
@@ -39,6 +40,7 @@ class RunConfig:
     locust_workers: int = 0  # > 0: Locust workers on other hosts (`bench worker`) instead of local load processes
     master_bind: str = ""  # HOST:PORT every run's Locust master listens on (resolved by `bench run`)
     worker_wait_s: float = 60.0  # how long each run's master waits for all its workers
+    schedule: str = "overlap"  # bench/run/schedule.py: overlap, or round 1's serial (for side-by-side comparison)
 
     def load_workers(self) -> LoadWorkers | None:
         if not self.locust_workers:
@@ -81,6 +83,7 @@ def validate(config: RunConfig) -> RunConfig:
             parse_variant(name)
         except VariantError as exc:
             raise UsageError(str(exc)) from None
+    check_schedule(config.schedule)
     if config.repeat is not None and config.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if config.users is not None and not 1 <= config.users <= 5000:

@@ -4,6 +4,7 @@ mock's counters, and check that every request is accounted for. Returns the run'
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bench.run.fault_accounting import fault_accounting
 from bench.run.locust_job import LoadWorkers, LocustJob, LocustResult, run_locust, summarize
 from bench.run.profiles import Step
 from bench.run.scenario_facts import facts
+from bench.run.stages import StageClock
 from bench.run.target import merge_watched
 from bench.servers.app import AppServer
 from bench.servers.sampler import TreeSampler
@@ -39,6 +41,8 @@ class RunContext:
     serial_s: float | None = None  # a backend that answers one request at a time: its slowest request (s)
     locust_options: Mapping[str, Any] = field(default_factory=dict)  # the user's request (scenarios/options.py)
     load_workers: LoadWorkers | None = None  # Locust workers on other hosts (`bench run --locust-workers`)
+    clock: StageClock | None = None  # where the run's time goes (bench/run/stages.py)
+    under_way: threading.Event | None = None  # set as this run's load starts (a background unit's signal)
 
 
 def _job(ctx: RunContext) -> LocustJob:
@@ -175,26 +179,31 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     workers = ctx.step.workers
     if (code := ctx.app.proc.poll()) is not None:
         raise AppDied(f"the app ({ctx.variant}) {how_it_ended(code)} before the run {_run_id(ctx)}")
-    ctx.app.reset()
-    app_before = ctx.app.per_worker(blocks=0, sites=0)
-    take_blocked(app_before)  # just reset: nothing to keep
-    mock_before = ctx.mock.stats() if ctx.mock else None
+    clock = ctx.clock or StageClock()
+    with clock.stage("read"):
+        ctx.app.reset()
+        app_before = ctx.app.per_worker(blocks=0, sites=0)
+        take_blocked(app_before)  # just reset: nothing to keep
+        mock_before = ctx.mock.stats() if ctx.mock else None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     sampler = TreeSampler(ctx.app.pid).start()
     watch = AppWatch(ctx.app.proc)  # the app dying mid-run stops this run's Locust at once
     try:
-        with watch:
+        with watch, clock.stage("measure"):
+            if ctx.under_way is not None:
+                ctx.under_way.set()
             res = run_locust(_job(ctx))
     finally:
         process = sampler.stop()
     wall_s = time.perf_counter() - t0
     measure = ctx.step.scenario == "concurrency"
-    # A dead app has no stats to read (polling it would only wait for the deadline).
-    app_after = [] if watch.death else ctx.app.per_worker(measure=measure, blocks=POLL_BLOCKS, sites=POLL_SITES)
-    blocked = merge_blocked(take_blocked(app_after), res.records)  # kept once, merged, not in each stats dict
-    mock_after = ctx.mock.stats() if ctx.mock else None
-    recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
+    with clock.stage("read"):
+        # A dead app has no stats to read (polling it would only wait for the deadline).
+        app_after = [] if watch.death else ctx.app.per_worker(measure=measure, blocks=POLL_BLOCKS, sites=POLL_SITES)
+        blocked = merge_blocked(take_blocked(app_after), res.records)  # kept once, merged, not in each stats dict
+        mock_after = ctx.mock.stats() if ctx.mock else None
+        recent = ctx.mock.requests() if ctx.mock else []  # reset before each run: these are this run's
     summary = summarize(res.records)
     after = app_after[0] if app_after else {}
     app: dict[str, Any] = {

@@ -1,7 +1,8 @@
 """Drive Locust from the orchestrator: one subprocess per run, then its per-request records merged and summarized.
 
 Locust is never imported here (gevent would monkey-patch this process); it runs as
-`python -m locust -f locustfile.py --headless ...` with a hard timeout that kills its whole process tree.
+`python -m locust -f locustfile.py --headless ...` with a hard timeout that kills its whole process tree, forked
+from a Locust fork server when the harness runs one (`locust_forkserver.py`: the same run without its imports).
 With `--processes` or load workers on other hosts (`LoadWorkers`), that process is Locust's master: the workers
 stream their records to it (`scenarios/streaming.py`), it writes one file per worker in the worker's clock and a
 `workers.json` with each worker's clock offset and record counts, and the merge here puts every record on the
@@ -14,19 +15,22 @@ import contextlib
 import json
 import math
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from bench.errors import SetupError, choice_error
+from bench.run.locust_forkserver import ForkedLocust, start_locust
 from bench.servers.lifeline import preexec_for_child
 from bench.servers.process import child_env, stop_tree
 from scenarios.options import to_argv
@@ -214,6 +218,30 @@ def build_argv(job: LocustJob, *, master_port: int | None = None) -> list[str]:
     return argv
 
 
+# The Locust process of each run under way, by the thread waiting on it: the overlapping schedule runs several at
+# once, and an app's death (bench/run/appwatch.py) or the user's Ctrl-C must stop the right ones, by pid.
+_RUNNING: dict[int, Any] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def running_locust(thread_id: int) -> Any | None:
+    """The Locust process (Popen or ForkedLocust) the thread `thread_id` is waiting on, if any."""
+    with _RUNNING_LOCK:
+        return _RUNNING.get(thread_id)
+
+
+def stop_running_locusts() -> int:
+    """SIGTERM every Locust run under way (Locust writes its reports and exits; run_locust then returns what was
+    recorded). Returns how many were signalled."""
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING.values())
+    for proc in procs:
+        with contextlib.suppress(OSError):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+    return len(procs)
+
+
 def run_locust(job: LocustJob) -> LocustResult:
     """Run Locust for `job`, wait for it (killing it past the hard limit), merge and return the records."""
     out = Path(job.out_dir)
@@ -227,19 +255,27 @@ def run_locust(job: LocustJob) -> LocustResult:
     timed_out = False
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        try:
-            proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=preexec_for_child())  # dies with the harness, even on SIGKILL
-        except OSError as exc:
-            raise SetupError(f"cannot start Locust: {exc}") from exc
+        # Forked from the fork server when one is active (bench run opens one), without the imports' second or so.
+        proc: subprocess.Popen[bytes] | ForkedLocust | None = start_locust(argv, env=env, cwd=PROJECT_ROOT, log=log)
+        if proc is None:
+            try:
+                proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=preexec_for_child())  # dies with the harness, even on SIGKILL
+            except OSError as exc:
+                raise SetupError(f"cannot start Locust: {exc}") from exc
+        with _RUNNING_LOCK:
+            _RUNNING[threading.get_ident()] = proc
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
+            with _RUNNING_LOCK:
+                _RUNNING.pop(threading.get_ident(), None)
             if proc.poll() is None:  # timed out, or interrupted: SIGTERM lets Locust write its reports
-                stop_tree(proc, grace_s=10.0)
+                # A ForkedLocust has all of Popen that stop_tree uses (pid, poll, send_signal, wait).
+                stop_tree(cast("subprocess.Popen[bytes]", proc), grace_s=10.0)
     wall_s = time.perf_counter() - started
     if job.load_workers is not None and proc.returncode != 0 and NO_WORKERS_LINE in _tail(log_path, 200):
         lw = job.load_workers

@@ -7,10 +7,14 @@ run so that an interrupted run keeps what finished (marked partial). A backend t
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +33,16 @@ from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.run.config import RunConfig, RunPlan
 from bench.run.execute import RunContext, execute
 from bench.run.host import host_metadata
+from bench.run.locust_job import stop_running_locusts
 from bench.run.profiles import WARM_UP_MESSAGE, WARM_UP_REQUESTS, Profile, Step
 from bench.run.scenario_facts import facts
+from bench.run.schedule import POOLED, Unit, pool_order, run_estimate_s, units
+from bench.run.stages import StageClock
 from bench.run.static import provider_call_ns, provider_lines
 from bench.run.target import starter as target_starter
 from bench.run.target import warm_up as target_warm_up
 from bench.servers.app import AppServer, running_app
+from bench.servers.uvicorn_runner import WORKER_START_ENV
 from scenarios.options import OPTIONS_BY_DEST
 
 Progress = Callable[[str, float], None]  # (what is running, estimated seconds it takes)
@@ -52,17 +60,6 @@ def serial_request_s(backend: Backend) -> float | None:
 
 
 SERIAL_REQUEST_GUESS_S = 0.4  # SmolLM2-135M at 32 tokens on one core: 0.24 s median, 0.37 s max measured
-
-
-def plan_units(profile: Profile) -> list[tuple[Step, str, int, int]]:
-    """(step, variant, users, repetition) in execution order."""
-    units = []
-    for step in profile.steps:
-        for variant in step.variants:
-            for users in (step.steps or (step.users,)):
-                for rep in range(step.repetitions(profile.repeat)):
-                    units.append((step, variant, users, rep))
-    return units
 
 
 @contextmanager
@@ -152,40 +149,56 @@ def _warm_up(app: AppServer, step: Step) -> None:
 
 def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
     """The pipeline's one entry point (`bench run` and `bench gate`): every step of the plan, results.json
-    written after each run, the servers stopped whatever happens."""
+    written after each run, the servers stopped whatever happens. `plan.config.schedule` picks the order
+    (bench/run/schedule.py); results.json's `timings` says where the time went (bench/run/stages.py)."""
     config, profile, backend, out_dir = plan.config, plan.profile, plan.backend, plan.out_dir
+    clock = StageClock()
     note = _mock_only_note(backend, config)
     results = new_results(label=config.label or config.profile, config=config.to_dict() | {
         "plan": [{"scenario": s.scenario, "variants": list(s.variants), "claims": list(s.claims), **s.params()}
                  for s in profile.steps], "repeat": profile.repeat}, host=host_metadata(),
         backend=_describe(backend, note))
     results_path = out_dir / "results.json"
-    if config.target is not None:  # a user's app (`--app`): the reference app's own probes say nothing of it
-        results["target"] = config.target.describe()
-    else:
-        results["static"]["provider_lines"] = provider_lines()
-        results["probes"]["provider_call_ns"] = provider_call_ns()
     log_dir = out_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    run = _Run(config=config, profile=profile, backend=backend, out_dir=out_dir, log_dir=log_dir, results=results,
+               results_path=results_path, progress=progress, clock=clock, serial_s=serial_request_s(backend))
+    # Load workers on other hosts connect to one master port: their runs go one at a time, in plan order.
+    all_units = units(profile, "serial" if config.locust_workers else config.schedule)
+    results["timings"] = {"schedule": config.schedule, "estimate_s": round(run_estimate_s(all_units, run.serial_s,
+                                                                                          config.schedule), 1)}
     if note:
         print(f"bench run: note: {note}", file=sys.stderr)
     write_results(results, results_path)
+    overlap = config.schedule != "serial"
     try:
-        if backend.kind == "mock" and config.target is None:
-            results["probes"].update(probes.mock_probes(log_dir))
-            write_results(results, results_path)
-        with _backend_for_run(backend, config, log_dir) as backend, \
-                _redis_for_run(profile, config, log_dir) as redis_url:
-            results["backend"] = _describe(backend, note)  # now with the started server's version and timing
-            # Straight at the backend, without the app: L alone, then N at once (C4's ideal comes from these).
-            results["probes"]["backend"] = probe_for_run(backend, profile, seed=config.seed, log_dir=str(log_dir),
-                                                         message=str(OPTIONS_BY_DEST["message"].default))
-            print(f"bench run: backend probe ({results['probes']['backend']['target']}): "
-                  f"{probe_summary(results['probes']['backend'])}", file=sys.stderr)
-            write_results(results, results_path)
-            for step in profile.steps:
-                _run_step(step, config, profile, backend, out_dir, log_dir, results, results_path, progress,
-                          redis_url)
+        with _fast_starts(overlap, clock, apps=config.target is None):
+            if config.target is None:  # a user's app (`--app`): the reference app's own probes say nothing of it
+                with clock.stage("probes"):
+                    results["static"]["provider_lines"] = provider_lines()
+                    results["probes"]["provider_call_ns"] = provider_call_ns()
+            else:
+                results["target"] = config.target.describe()
+            # The round-1 schedule ran the mock probes first; the overlapping one runs them beside the other units.
+            mock_probes_here = backend.kind == "mock" and config.target is None
+            if mock_probes_here and not overlap:
+                with clock.stage("probes"):
+                    results["probes"].update(probes.mock_probes(log_dir))
+                write_results(results, results_path)
+            with _backend_for_run(backend, config, log_dir) as backend, \
+                    _redis_for_run(profile, config, log_dir) as redis_url:
+                run.backend, run.redis_url = backend, redis_url
+                results["backend"] = _describe(backend, note)  # now with the started server's version and timing
+                # Straight at the backend, without the app: L alone, then N at once (C4's ideal comes from these).
+                with clock.stage("probes"):
+                    results["probes"]["backend"] = probe_for_run(backend, profile, seed=config.seed,
+                                                                 log_dir=str(log_dir),
+                                                                 message=str(OPTIONS_BY_DEST["message"].default))
+                print(f"bench run: backend probe ({results['probes']['backend']['target']}): "
+                      f"{probe_summary(results['probes']['backend'])}", file=sys.stderr)
+                write_results(results, results_path)
+                extra = {"mock probes": lambda: _mock_probes(run)} if mock_probes_here and overlap else {}
+                _run_units(all_units, run, extra)
     except KeyboardInterrupt as exc:
         results["partial"] = True
         results["interrupted"] = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
@@ -195,56 +208,227 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
         results["interrupted"] = str(exc)  # what stopped it: the app's death, in the words the console shows
         raise AppDied(f"{exc}; partial results kept in {results_path}") from None
     finally:
+        results["timings"] |= clock.as_dict()
         write_results(results, results_path)
     return results
 
 
-def _run_step(step: Step, config: RunConfig, profile: Profile, backend: Backend, out_dir: Path, log_dir: Path,
-              results: dict[str, Any], results_path: Path, progress: Progress | None,
-              redis_url: str | None = None) -> None:
-    with _mock_for(step, backend, config.seed, log_dir) as mock:
-        backend_url = mock.url + "/v1" if mock else backend.base_url
-        serial_s = serial_request_s(backend)
+@contextmanager
+def _fast_starts(on: bool, clock: StageClock, *, apps: bool = True) -> Iterator[None]:
+    """The fork servers that start apps and Locust runs from pre-imported parents, for the whole run (overlap
+    schedule only: the serial one is round 1's, cold interpreter starts included). A user's app (`apps` False)
+    starts cold: only the reference app is pre-imported."""
+    with contextlib.ExitStack() as stack:
+        if on and os.environ.get("BENCH_FORK_SERVER", "1") != "0":
+            from bench.run.locust_forkserver import locust_fork_server
+            from bench.servers.forkserver import forked_apps
+
+            with clock.stage("setup"):  # they start without waiting: their imports overlap the probes
+                if apps:
+                    stack.enter_context(forked_apps())
+                stack.enter_context(locust_fork_server())
+        yield
+
+
+@dataclass
+class _Run:
+    """What every unit of one `bench run` shares: the plan, the servers, results.json and its lock."""
+
+    config: RunConfig
+    profile: Profile
+    backend: Backend
+    out_dir: Path
+    log_dir: Path
+    results: dict[str, Any]
+    results_path: Path
+    progress: Progress | None
+    clock: StageClock
+    serial_s: float | None = None
+    redis_url: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)  # a unit failed or the user interrupted
+    order: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(entry) -> its place in the plan
+
+    def record(self, entry: dict[str, Any], place: tuple[int, ...]) -> None:
+        """Keep a finished run, in plan order whatever order the units finish in, and write results.json."""
+        with self.lock:
+            self.order[id(entry)] = place
+            self.results["runs"].append(entry)
+            self.results["runs"].sort(key=lambda e: self.order.get(id(e), ()))
+            write_results(self.results, self.results_path)
+
+    def tell(self, label: str, estimate: float) -> None:
+        if self.progress:
+            with self.lock:
+                self.progress(label, estimate)
+
+
+def _mock_probes(run: _Run) -> None:
+    with run.clock.stage("probes"):
+        found = probes.mock_probes(run.log_dir)
+    with run.lock:
+        run.results["probes"].update(found)
+        write_results(run.results, run.results_path)
+
+
+def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]]) -> None:
+    """The schedule (bench/run/schedule.py): background units first (once their load is under way), then the alone
+    units one after another in this thread, then each pooled lane on its own pool, longest unit first (`extra`
+    tasks, the mock probes, with the paced lane). The first failure (or Ctrl-C) stops the rest: no new unit or run
+    starts, the running Locust runs are stopped, and the failure is raised here, in the main thread."""
+    background = [u for u in all_units if u.lane == "background"]
+    pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background")]
+    futures: list[Future[None]] = []
+    try:
+        with run.clock.phase("background start"):
+            under_way = []
+            for unit in background:
+                event = threading.Event()
+                under_way.append(event)
+                futures.append(pools[0].submit(_run_unit, unit, run, event))
+            for event in under_way:  # a failed unit sets its event too: its failure is raised below
+                event.wait(timeout=BACKGROUND_START_S)
+            if background:
+                time.sleep(BACKGROUND_SETTLE_S)
+        with run.clock.phase("alone"):
+            for unit in (u for u in all_units if u.lane == "alone"):
+                _raise_first(futures)
+                _run_unit(unit, run)
+        for name, size in POOLED.items():
+            todo = pool_order([u for u in all_units if u.lane == name], run.serial_s)
+            tasks = list(extra.values()) if name == "paced" else []
+            if not todo and not tasks:
+                continue
+            # Not `with`: on a failure the pool is shut down only after `run.stop` has told its units to end.
+            lane_pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"bench-{name}")
+            pools.append(lane_pool)
+            with run.clock.phase(name):
+                mine = [lane_pool.submit(fn) for fn in tasks] + [lane_pool.submit(_run_unit, u, run) for u in todo]
+                futures += mine
+                done, _ = wait(mine, return_when=FIRST_EXCEPTION)
+                _raise_first(list(done))
+                _raise_first(futures)  # a background unit that failed meanwhile
+        wait(futures)
+        _raise_first(futures)
+    except BaseException:
+        run.stop.set()
+        for f in futures:
+            f.cancel()
+        stop_running_locusts()  # the running units end their current run now, not at its bound
+        raise
+    finally:
+        for p in pools:
+            p.shutdown(wait=True, cancel_futures=True)
+
+
+# How long the alone units wait for a background unit's load to start, then for its users to be released (a
+# forked Locust spawns and releases a burst of 50 in about a second).
+BACKGROUND_START_S = 60.0
+BACKGROUND_SETTLE_S = 2.0
+
+
+def _raise_first(futures: list[Future[None]]) -> None:
+    for f in futures:
+        if f.done() and not f.cancelled() and f.exception() is not None:
+            f.result()
+
+
+def _unit_env(unit: Unit, run: _Run, variant: str) -> dict[str, str]:
+    env = {**unit.step.app_env, **run.backend.app_env()}
+    if unit.fast and unit.step.workers > 1:
+        env[WORKER_START_ENV] = "fork"  # bench/servers/uvicorn_runner.py: workers forked, not spawned
+    if run.redis_url and _limiter_of(variant) == "redis":
+        env["REDIS_URL"] = run.redis_url
+        if run.config.schedule != "serial":
+            # Units side by side share the Redis: each keeps its own limiter key, so one unit's permits are not
+            # another's (the claim is about the workers of one app sharing one rate).
+            env["APP_RATE_LIMIT_KEY"] = f"llm-bench:openai:{run.out_dir.name}:{unit.index}"
+    return env
+
+
+def _run_unit(unit: Unit, run: _Run, under_way: threading.Event | None = None) -> None:
+    """One unit: its mock, then for each variant its app (a fresh one per repetition for a cold scenario) and its
+    repetitions (the round-1 `_run_step`, for the units of either schedule). `under_way` is set when its first
+    run's load starts, or when it fails."""
+    try:
+        _unit_body(unit, run, under_way)
+    except BaseException:
+        run.stop.set()
+        raise
+    finally:
+        if under_way is not None:
+            under_way.set()
+
+
+def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None) -> None:
+    config, step, clock = run.config, unit.step, run.clock
+    if run.stop.is_set():
+        return
+    step_index = unit.step_index
+    with clock.stage("start"), contextlib.ExitStack() as mock_stack:
+        mock = mock_stack.enter_context(_mock_for(step, run.backend, config.seed, run.log_dir))
+        mock_stack = mock_stack.pop_all()
+    with mock_stack:
+        backend_url = mock.url + "/v1" if mock else run.backend.base_url
         # The reference app's variants, or the user's app (`--app`): started and read the same way.
         start = running_app if config.target is None else target_starter(config.target)
         locust_options = {} if config.target is None else config.target.locust_options()
-        for variant in step.variants:
-            env = {**step.app_env, **backend.app_env()}
-            if redis_url and _limiter_of(variant) == "redis":
-                env["REDIS_URL"] = redis_url
-            app_cm = None if facts(step.scenario).fresh_app else start(
-                variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir), api_key=backend.api_key,
-                host=config.app_host())
-            with app_cm or contextlib.nullcontext() as warm_app:
-                if warm_app is not None:
-                    if isinstance(warm_app, AppServer):
-                        _warm_up(warm_app, step)
-                    elif config.target is not None and config.target.request is not None:
-                        target_warm_up(warm_app, config.target.request, step.latency_ms)
-                for users in (step.steps or (step.users,)):
-                    reps = step.repetitions(profile.repeat)
-                    for rep in range(reps):
+        for variant in unit.variants:
+            env = _unit_env(unit, run, variant)
+
+            def app_for(variant: str = variant, env: dict[str, str] = env) -> Any:
+                return start(variant, backend_url, workers=step.workers, env=env, log_dir=str(run.log_dir),
+                             api_key=run.backend.api_key, host=config.app_host())
+
+            with contextlib.ExitStack() as warm_stack:
+                warm_app = None
+                if not facts(step.scenario).fresh_app:
+                    with clock.stage("start"):
+                        warm_app = warm_stack.enter_context(app_for())
+                    with clock.stage("warm-up"):
+                        if isinstance(warm_app, AppServer):
+                            _warm_up(warm_app, step)
+                        elif config.target is not None and config.target.request is not None:
+                            target_warm_up(warm_app, config.target.request, step.latency_ms)
+                for n_index, users in enumerate(unit.users()):
+                    reps = step.repetitions(run.profile.repeat)
+                    for rep in unit.reps:
+                        if run.stop.is_set():
+                            return
                         label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{reps}"
-                        if progress:
-                            progress(label, estimate_s(step, variant, users, serial_s))
-                        run_dir = out_dir / "runs" / _slug(f"{step.scenario}-{variant}-{users}-{rep}")
+                        run.tell(label, estimate_s(step, variant, users, run.serial_s))
+                        run_dir = run.out_dir / "runs" / _slug(
+                            f"{step_index:02d}-{step.scenario}-{variant}-{users}-{rep}")
                         if mock:
                             mock.reset()
-                        with (start(variant, backend_url, workers=step.workers, env=env, log_dir=str(log_dir),
-                                    api_key=backend.api_key, host=config.app_host())
-                              if warm_app is None else contextlib.nullcontext(warm_app)) as app:
+                        with contextlib.ExitStack() as app_stack:
+                            if warm_app is None:
+                                with clock.stage("start"):
+                                    app = app_stack.enter_context(app_for())
+                            else:
+                                app = warm_app
                             t0 = time.perf_counter()
                             entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
-                                                       app=app, mock=mock, out_dir=run_dir, results_dir=out_dir,
-                                                       processes=config.processes, serial_s=serial_s,
+                                                       app=app, mock=mock, out_dir=run_dir, results_dir=run.out_dir,
+                                                       processes=config.processes, serial_s=run.serial_s,
                                                        locust_options=locust_options,
-                                                       load_workers=config.load_workers()))
+                                                       load_workers=config.load_workers(), clock=clock,
+                                                       under_way=under_way))
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
+                            with clock.stage("stop"):
+                                app_stack.close()
                         entry["claims"] = list(step.claims)
-                        results["runs"].append(entry)
-                        write_results(results, results_path)
+                        if step.workers > 1:  # how the app's workers started: spawned (uvicorn's way) or forked
+                            entry["params"]["worker_start"] = env.get(WORKER_START_ENV) or "spawn"
+                        run.record(entry, (step_index, step.variants.index(variant), n_index, rep))
                         if "app_died" in entry:  # its partial run is kept; the rest of the plan cannot run
                             raise AppDied(died_line(entry))
+                with clock.stage("stop"):
+                    warm_stack.close()
+            if run.stop.is_set():
+                return
+        with clock.stage("stop"):
+            mock_stack.close()
 
 
 def _slug(text: str) -> str:

@@ -26,6 +26,11 @@ DEFAULT_RATE = 10.0
 # Seconds a repetition costs beyond its load: Locust and the app start, warm up and stop.
 RUN_OVERHEAD_S = 4.0
 COLD_START_S = 3.0  # a fresh app's imports and readiness, for a cold scenario
+# The same with the overlapping schedule's fork servers: the app and Locust start from pre-imported parents.
+FAST_RUN_OVERHEAD_S = 2.0
+FAST_COLD_START_S = 2.0
+
+LIMITER_RPS = 10.0  # the reference app's limiter (the seed's 10 requests per second), for estimates only
 
 Load = Literal["burst", "arrivals", "closed"]
 
@@ -79,18 +84,28 @@ class ScenarioFacts:
             timeout = max(timeout, self.queued(step, users) * serial_s * 3 + 60.0)
         return timeout
 
-    def estimate_s(self, step: Step, variant: str, users: int, serial_s: float | None = None) -> float:
+    def estimate_s(self, step: Step, variant: str, users: int, serial_s: float | None = None, *,
+                   fast: bool = False) -> float:
         """Rough seconds per repetition, for the progress bar's time left. `serial_s`: a backend that answers
-        one request at a time, and its time per request."""
+        one request at a time, and its time per request. `fast`: apps and Locust from fork servers."""
         latency = step.latency_ms / 1000
+        overhead = FAST_RUN_OVERHEAD_S if fast else RUN_OVERHEAD_S
         if serial_s:
             queued = step.rate * step.duration_s if self.load == "arrivals" else users
-            return RUN_OVERHEAD_S + max(step.duration_s, queued * serial_s)
+            return overhead + max(step.duration_s, queued * serial_s)
         if self.load == "burst":
             serial = variant.startswith("sync") or ":call=blocking" in variant
             load = users * latency if serial else latency * max(1.0, users / 40 if "threadpool" in variant else 1.0)
-            return RUN_OVERHEAD_S + load + (COLD_START_S if self.fresh_app else 0.0)
-        return RUN_OVERHEAD_S + step.duration_s + latency
+            if "limited" in variant.split(":", 1)[0]:
+                load = max(load, users / LIMITER_RPS)  # released at the limiter's pace
+            return overhead + load + ((FAST_COLD_START_S if fast else COLD_START_S) if self.fresh_app else 0.0)
+        if self.load == "arrivals" and "limited" in variant.split(":", 1)[0]:
+            # Arrivals above the limiter's rate queue behind it: the last leaves when the limiter has let all out.
+            # A limiter shared in Redis admits LIMITER_RPS in all; one per worker process, that many times W.
+            sent = arrival_count(self.rate(step), self.duration_s(step), 0)
+            admitted = LIMITER_RPS * (1 if "redis" in variant else max(1, step.workers))
+            return overhead + max(step.duration_s, sent / admitted) + latency
+        return overhead + step.duration_s + latency
 
 
 @dataclass(frozen=True)
@@ -102,8 +117,9 @@ class FaultFacts(ScenarioFacts):
         requests = self.requests(step, users) or users
         return max(super().client_timeout_s(step, users, serial_s), faults.serial_worst_s(step, requests) + 30.0)
 
-    def estimate_s(self, step: Step, variant: str, users: int, serial_s: float | None = None) -> float:
-        base = super().estimate_s(step, variant, users, serial_s)
+    def estimate_s(self, step: Step, variant: str, users: int, serial_s: float | None = None, *,
+                   fast: bool = False) -> float:
+        base = super().estimate_s(step, variant, users, serial_s, fast=fast)
         kind = faults.KINDS.get(step.fault)
         if kind is None or not (variant.startswith("sync") or ":call=blocking" in variant):
             return base

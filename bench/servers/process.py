@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 import psutil
@@ -36,6 +37,20 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+class ChildProcess(Protocol):
+    """What the harness uses of a child: `subprocess.Popen`, or a `forkserver.ForkedProcess` for a forked app."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def send_signal(self, sig: int) -> None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
 
 
 class ChildServer:
@@ -78,7 +93,7 @@ class ServerProcess:
     name: str
     url: str
     port: int
-    proc: subprocess.Popen[bytes]
+    proc: ChildProcess
     log_path: str
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -127,7 +142,7 @@ def wait_ready(server: ServerProcess, probe_path: str, deadline_s: float) -> Non
     )
 
 
-def stop_tree(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+def stop_tree(proc: ChildProcess, grace_s: float = 5.0) -> None:
     """SIGTERM the server, wait, then SIGKILL whatever of its tree is left (by pid, nothing else)."""
     try:
         procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
@@ -160,18 +175,24 @@ def serve(
     """Start `argv + ["--fd", N]` with a pre-bound socket, wait until `probe_path` answers, stop on exit.
 
     The child's output goes to a log file (kept in `log_dir` if given) so a pipe never fills and blocks it.
+    Inside `forkserver.forked_apps()` the reference app is forked by the fork server instead (same argv, env, cwd,
+    descriptors); everything else, and everything outside it, is started with Popen.
     """
+    from bench.servers.forkserver import spawn_if_active  # imports this module: a top-level import would be a cycle
+
     sock = bind_loopback(host)
     port = sock.getsockname()[1]
     fd = sock.fileno()
     log_dir = log_dir or tempfile.mkdtemp(prefix="bench-")
     log_path = os.path.join(log_dir, f"{name}-{port}.log")
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally, after the child is gone
-    proc: subprocess.Popen[bytes] | None = None
+    proc: ChildProcess | None = None
     try:
-        proc = subprocess.Popen(
+        full_env = child_env(env)
+        proc = spawn_if_active([*argv, "--fd", str(fd)], env=full_env, cwd=cwd, log=log, pass_fds=(fd,))
+        proc = proc or subprocess.Popen(
             [*argv, "--fd", str(fd)],
-            env=child_env(env),
+            env=full_env,
             cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,

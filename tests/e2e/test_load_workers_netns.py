@@ -91,7 +91,7 @@ def spread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict
                                       "--worker-wait", "30"), cwd=ROOT, stderr=subprocess.PIPE)
         try:
             # Mid-run in the last repetition: every user is waiting for its answer (about 1 s at least).
-            _wait_for(out / "runs" / f"burst-async-{USERS}-2" / "locust.log", "release in", run, 200)
+            _wait_for(out / "runs" / f"00-burst-async-{USERS}-2" / "locust.log", "release in", run, 200)
             time.sleep(1.0)
             _kill_tree(workers[1])  # the whole worker host goes: `bench worker` and its Locust worker
             _, err = run.communicate(timeout=200)

@@ -8,8 +8,10 @@ import contextlib
 import signal
 import subprocess
 import sys
+import threading
 import time
 
+from bench.run import locust_job
 from bench.run.appwatch import POLL_S, AppWatch, Death, died_line
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -32,6 +34,8 @@ def test_a_killed_app_is_noticed_at_once_and_only_its_locust_is_stopped() -> Non
     try:
         with AppWatch(app) as watch:  # type: ignore[arg-type]
             locust = subprocess.Popen([*SLEEPER, "-m", "locust"])  # `python -m locust`, as run_locust starts it
+            with locust_job._RUNNING_LOCK:  # registered for this thread, as run_locust registers its Locust
+                locust_job._RUNNING[threading.get_ident()] = locust
             time.sleep(0.3)
             killed = time.time()
             app.send_signal(signal.SIGKILL)
@@ -43,6 +47,8 @@ def test_a_killed_app_is_noticed_at_once_and_only_its_locust_is_stopped() -> Non
         assert older_locust.poll() is None and other.poll() is None
         assert death.cause("async") == "the app (async) was killed by signal 9 during the run"
     finally:
+        with locust_job._RUNNING_LOCK:
+            locust_job._RUNNING.pop(threading.get_ident(), None)
         _stop(app, other, older_locust, *([locust] if locust else []))
 
 
