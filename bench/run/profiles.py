@@ -115,7 +115,7 @@ def standalone_steps(scenario: str, variants: tuple[str, ...]) -> tuple[Step, ..
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 2 minutes on 2 cores (1:45-2:10 measured; "
+        "every claim at short latencies (bursts of 50 at 100 ms); about 2 minutes on 2 cores (1:53-2:10 measured; "
         "5:16-5:25 with --schedule serial)",
         (
             # C4 judges `async` (ainvoke alone) and `async-limited` (the seed's whole recommendation, ~4 s a burst
