@@ -26,6 +26,17 @@ from app_under_test.providers import PROVIDERS
 from app_under_test.schemas import ERROR_RESPONSES, STREAM_RESPONSES, ChatRequest, ChatResponse
 from app_under_test.variants import Variant
 
+PID = os.getpid()
+
+
+def _refresh_pid() -> None:
+    global PID
+    PID = os.getpid()
+
+
+# A process forked after this import (a forked uvicorn worker, bench's fork server's children) is another process:
+# its replies must carry its own pid. Kept off the request path: read once per process, not per reply.
+os.register_at_fork(after_in_child=_refresh_pid)
 # What the LLM call can raise for upstream trouble: the SDK's errors and an unparseable answer.
 UPSTREAM_ERRORS = (openai.APIError, ValueError)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -61,9 +72,8 @@ def _checked(body: ChatRequest) -> str:
 
 
 def _reply(body: ChatRequest, agent: ChatAgent, reply: str, variant: Variant) -> ChatResponse:
-    # The pid is read per reply, not at import: a process forked after the import (bench's fork server) is another.
     return ChatResponse(reply=reply, conversation_id=body.conversation_id or new_conversation_id(),
-                        agent_id=id(agent), pid=os.getpid(), variant=variant.name or variant.spec)
+                        agent_id=id(agent), pid=PID, variant=variant.name or variant.spec)
 
 
 def _error_response(exc: Exception) -> JSONResponse:

@@ -7,7 +7,6 @@ run so that an interrupted run keeps what finished (marked partial). A backend t
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 import time
@@ -219,7 +218,7 @@ def _fast_starts(on: bool, clock: StageClock, *, apps: bool = True) -> Iterator[
     schedule only: the serial one is round 1's, cold interpreter starts included). A user's app (`apps` False)
     starts cold: only the reference app is pre-imported."""
     with contextlib.ExitStack() as stack:
-        if on and os.environ.get("BENCH_FORK_SERVER", "1") != "0":
+        if on:  # each is a no-op when BENCH_FORK_SERVER=0 (or off Linux)
             from bench.run.locust_forkserver import locust_fork_server
             from bench.servers.forkserver import forked_apps
 
@@ -365,10 +364,9 @@ def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None) -> None
     if run.stop.is_set():
         return
     step_index = unit.step_index
-    with clock.stage("start"), contextlib.ExitStack() as mock_stack:
-        mock = mock_stack.enter_context(_mock_for(step, run.backend, config.seed, run.log_dir))
-        mock_stack = mock_stack.pop_all()
-    with mock_stack:
+    with contextlib.ExitStack() as mock_stack:
+        with clock.stage("start"):
+            mock = mock_stack.enter_context(_mock_for(step, run.backend, config.seed, run.log_dir))
         backend_url = mock.url + "/v1" if mock else run.backend.base_url
         # The reference app's variants, or the user's app (`--app`): started and read the same way.
         start = running_app if config.target is None else target_starter(config.target)

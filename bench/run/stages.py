@@ -28,6 +28,7 @@ class StageClock:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Work in a stage (summed over units, which may overlap)."""
         t0 = time.perf_counter()
         try:
             yield
@@ -36,15 +37,18 @@ class StageClock:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        """A lane's wall time (bench/run/schedule.py): one at a time, from the main thread."""
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            with self._lock:
-                self._phases[name] = self._phases.get(name, 0.0) + time.perf_counter() - t0
+            self.add(name, time.perf_counter() - t0, phase=True)
 
-    def add(self, name: str, seconds: float) -> None:
+    def add(self, name: str, seconds: float, *, phase: bool = False) -> None:
         with self._lock:
+            if phase:
+                self._phases[name] = self._phases.get(name, 0.0) + seconds
+                return
             entry = self._sums.setdefault(name, [0.0, 0])
             entry[0] += seconds
             entry[1] += 1
