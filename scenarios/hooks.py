@@ -8,11 +8,11 @@ from __future__ import annotations
 import locust  # noqa: F401  # gevent monkey-patching must come before anything else in a Locust process
 
 # isort: split
+import csv
 import logging
 import os
 from typing import Any
 
-import gevent
 from locust import events
 from locust import stats as locust_stats
 from locust.runners import MasterRunner, WorkerRunner
@@ -25,8 +25,8 @@ from scenarios.registry import resolve
 from scenarios.runstate import attach, get_run, new_run
 from scenarios.schedule import release_delay
 
-# Locust rewrites its CSV every CSV_STATS_INTERVAL_SEC (default 1 s) and not at exit; a shorter interval lets a
-# run end 0.25 s after its last request with complete CSV files, instead of 1.2 s (it adds up over 50 runs).
+# Locust rewrites its CSV every CSV_STATS_INTERVAL_SEC (default 1 s) and not at exit: the final numbers are written
+# at `quitting` (_write_final_csv); the shorter interval keeps the files (and the history's rows) fresher meanwhile.
 locust_stats.CSV_STATS_INTERVAL_SEC = 0.25  # type: ignore[assignment]  # an int in locust; a float works
 
 logger = logging.getLogger(__name__)
@@ -160,8 +160,20 @@ def _on_quitting(environment: Any, **_: Any) -> None:
     if run.writer is not None:
         run.writer.close()
     streaming.on_quitting(environment)
-    if getattr(environment.parsed_options, "csv_prefix", None) and not isinstance(environment.runner,
-                                                                                   WorkerRunner):
-        # Locust rewrites its CSV files only every CSV_STATS_INTERVAL_SEC and not at exit: give its writer
-        # one more pass, or a run shorter than that leaves the final numbers out of the CSV.
-        gevent.sleep(locust_stats.CSV_STATS_INTERVAL_SEC + 0.1)
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if prefix and not isinstance(environment.runner, WorkerRunner):
+        _write_final_csv(environment, prefix)
+
+
+def _write_final_csv(environment: Any, prefix: str) -> None:
+    """Locust rewrites its CSV files only every CSV_STATS_INTERVAL_SEC and not at exit: a run ending sooner after
+    its last request leaves the final numbers out. Write them now as its writer's pass would: the same three files
+    (`<prefix>_stats.csv`, `_failures.csv`, `_exceptions.csv`), header and rows by Locust's own StatsCSV. (Waiting
+    for that pass instead cost 0.35 s per run.) Locust's writer keeps its files open: after each pass it has
+    flushed and truncated them, and a later pass rewrites the same rows from the same offsets, so both agree.
+    The history file (`_stats_history.csv`, appended to) is left to Locust: its last row is from its last pass."""
+    writer = locust_stats.StatsCSV(environment, locust_stats.PERCENTILES_TO_REPORT)
+    for suffix, write in (("_stats.csv", writer.requests_csv), ("_failures.csv", writer.failures_csv),
+                          ("_exceptions.csv", writer.exceptions_csv)):
+        with open(prefix + suffix, "w") as fh:  # as StatsCSVFileWriter opens them
+            write(csv.writer(fh))

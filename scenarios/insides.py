@@ -20,6 +20,7 @@ import gevent
 import httpx
 import psutil
 
+from bench.servers import httpclient
 from scenarios.serving import Serving, get_serving
 
 POLL_INTERVAL_S = 0.5
@@ -59,7 +60,7 @@ class Poller:
         self.reading = Reading()
 
     def _run(self) -> None:
-        with httpx.Client(timeout=STATS_TIMEOUT_S) as client:
+        with httpclient.client(timeout=STATS_TIMEOUT_S) as client:
             while True:
                 t0 = time.monotonic()
                 url = self.target()

@@ -23,6 +23,7 @@ from locust.exception import StopTest
 from locust.runners import STATE_SPAWNING, WorkerRunner
 
 from bench.errors import BenchError
+from bench.servers import httpclient
 from scenarios.embedded import MOCK_BACKEND, EmbeddedStack, StackConfig, stack_config
 from scenarios.options import app_backend, settings_from
 from scenarios.registry import get_scenario
@@ -173,7 +174,7 @@ def summary(environment: Any) -> str | None:
     if serving is None or serving.stack.app is None:
         return None
     try:
-        app = httpx.get(serving.stack.app.url + "/api/debug/stats?blocks=0&sites=1", timeout=5.0).json()
+        app = httpclient.get(serving.stack.app.url + "/api/debug/stats?blocks=0&sites=1", timeout=5.0).json()
         mock = serving.stack.mock.stats() if serving.stack.mock else {}
     except (httpx.HTTPError, ValueError):
         return None

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.mock.config import KEY_ENV, MockConfig
+from bench.servers.httpclient import get as http_get
+from bench.servers.httpclient import post as http_post
 from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # so `python -m bench` imports without an install
@@ -34,10 +34,10 @@ class MockServer(ChildServer):
         return self._get("/mock/requests")
 
     def reset(self) -> None:
-        httpx.post(self.url + "/mock/reset", timeout=10.0).raise_for_status()
+        http_post(self.url + "/mock/reset", timeout=10.0).raise_for_status()
 
     def _get(self, path: str) -> Any:
-        resp = httpx.get(self.url + path, timeout=10.0)
+        resp = http_get(self.url + path, timeout=10.0)
         resp.raise_for_status()
         return resp.json()
 

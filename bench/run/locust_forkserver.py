@@ -5,14 +5,16 @@
 
 The server (`python -m bench.run.locust_forkserver`, a child that dies with the harness) imports locust (which
 monkey-patches with gevent), locust.main and the modules the locustfile uses (not `scenarios.hooks`, whose import
-registers Locust listeners, nor the locustfile: Locust loads both in the forked child, as in a fresh process), then
-waits on a Unix socket. A request carries `python -m locust`'s arguments, the environment, the working directory
-and the log file's descriptor; the server forks, and the child (its own session, dying with the server, the log on
-fds 1 and 2, the environment, cwd and argv replaced, its memory mapped as a fresh process's would be, its command
-line shown as `python -m locust ...`) runs `locust/__main__.py` as `python -m locust` would, ending as that
-interpreter would. The server reports the child's pid (and a pidfd, so a signal never reaches a reused pid) and,
-when it has reaped it, its return code. The harness's `ForkedLocust` is Popen-like (pid, poll, wait(timeout),
-returncode, send_signal/terminate/kill), so run_locust's timeout and stop_tree are unchanged.
+registers Locust listeners, nor the locustfile: Locust loads both in the forked child, as in a fresh process),
+computes what every run would otherwise compute afresh at its end (the HTML report's compiled template, inspect's map
+of module files: `_warm`, the only state it sets up beyond imports), then waits on a Unix socket. A request carries
+`python -m locust`'s arguments, the environment, the working directory and the log file's descriptor; the server
+forks, and the child (its own session, dying with the server, the log on fds 1 and 2, the environment, cwd and argv
+replaced, its memory mapped as a fresh process's would be, its command line shown as `python -m locust ...`) runs
+`locust/__main__.py` as `python -m locust` would, ending as that interpreter would. The server reports the child's
+pid (and a pidfd, so a signal never reaches a reused pid) and, when it has reaped it, its return code. The harness's
+`ForkedLocust` is Popen-like (pid, poll, wait(timeout), returncode, send_signal/terminate/kill), so run_locust's
+timeout and stop_tree are unchanged.
 
 The server's own I/O never goes through gevent's hub (original poll, waitpid, unpatched `_socket`), it runs no
 greenlet and no thread, and it forks from its main thread: the child starts with gevent reinitialised and nothing
@@ -331,6 +333,7 @@ def _serve(listen_fd: int) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    _warm()
     import _socket
 
     from gevent.monkey import get_original
@@ -417,6 +420,69 @@ def _serve(listen_fd: int) -> None:
             done, status = waitpid(pid, os.WNOHANG)
             if done:
                 reap(pid, status)
+
+
+def _warm() -> None:
+    """Compute once here, for every child to inherit, what each Locust run would otherwise compute afresh at its end.
+
+    The HTML report's template: locust.html.render_template_from makes a new jinja2 Environment per call, so each run
+    lexed and compiled the ~1 MB report.html again (~0.08 s of CPU). The Environments it makes (a loader, nothing
+    else) get a bytecode cache, filled here with the compiled template. Jinja2 reuses a cached code only for the same
+    template name and file with the same source (it compares a checksum of the source read at each load), and the
+    code is the one a fresh Environment with the same settings compiles: the report is the same, byte for byte.
+
+    inspect's caches: Runner.stop calls inspect.stack(), whose first use in a process maps the file of every loaded
+    module to its module (a realpath each, ~0.05 s of CPU); a child then only maps the modules it imports itself.
+    And the lines of locust/runners.py, Runner.stop's own file, which stack() reads (linecache re-reads a file whose
+    size or mtime changed).
+
+    A failure here only leaves the child to compute them, as a fresh process does."""
+    import inspect
+    import linecache
+
+    try:
+        import locust.runners
+
+        inspect.stack()
+        linecache.getlines(locust.runners.__file__)
+    except Exception as exc:
+        print(f"locust fork server: inspect not warmed ({type(exc).__name__}: {exc})", flush=True)
+    try:
+        _cache_report_template()
+    except Exception as exc:
+        print(f"locust fork server: the report's template not cached ({type(exc).__name__}: {exc})", flush=True)
+
+
+def _cache_report_template() -> None:
+    import jinja2
+    import locust.html as html
+
+    if html.JinjaEnvironment is not jinja2.Environment:
+        return  # not the locust.html this was written for (or already done): leave it as it is
+    compiled: dict[str, tuple[str, Any]] = {}  # bucket key -> (checksum of the source, compiled code)
+
+    class InMemory(jinja2.BytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            checksum, code = compiled.get(bucket.key, (None, None))
+            if checksum == bucket.checksum:
+                bucket.code = code
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+    cache = InMemory()
+
+    class ReportEnvironment(jinja2.Environment):
+        """render_template_from's Environment, with the shared cache: only for its settings (a loader alone),
+        since a cached code holds the settings it was compiled with."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if not args and set(kwargs) == {"loader"}:
+                kwargs["bytecode_cache"] = cache
+            super().__init__(*args, **kwargs)
+
+    html.JinjaEnvironment = ReportEnvironment  # type: ignore[misc]  # looked up by render_template_from per call
+    ReportEnvironment(loader=jinja2.FileSystemLoader(html.DEFAULT_BUILD_PATH)).get_template("report.html")
 
 
 def _raw_close(fd: int) -> None:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from app_under_test.variants import VariantError, parse_variant
 from bench.errors import ServerStartError, Terminated
 from bench.mock.config import MockConfig
@@ -40,6 +38,7 @@ from bench.run.stages import StageClock
 from bench.run.static import provider_call_ns, provider_lines
 from bench.run.target import starter as target_starter
 from bench.run.target import warm_up as target_warm_up
+from bench.servers import httpclient
 from bench.servers.app import AppServer, running_app
 from bench.servers.uvicorn_runner import WORKER_START_ENV
 from scenarios.options import OPTIONS_BY_DEST
@@ -141,7 +140,7 @@ def _warm_up(app: AppServer, step: Step) -> None:
             raise ServerStartError(f"only some of the {app.workers} workers answered before the run")
         return
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
-    with httpx.Client(timeout=timeout, headers={"Connection": "close"}) as client:
+    with httpclient.client(timeout=timeout, headers={"Connection": "close"}) as client:
         for _ in range(WARM_UP_REQUESTS):
             client.post(app.url + "/api/chat", json={"message": WARM_UP_MESSAGE})
 
@@ -254,7 +253,7 @@ class _Run:
             self.order[id(entry)] = place
             self.results["runs"].append(entry)
             self.results["runs"].sort(key=lambda e: self.order.get(id(e), ()))
-            write_results(self.results, self.results_path)
+            write_results(self.results, self.results_path, compact=True)  # the last write (below) is indented
 
     def tell(self, label: str, estimate: float) -> None:
         if self.progress:
@@ -267,46 +266,51 @@ def _mock_probes(run: _Run) -> None:
         found = probes.mock_probes(run.log_dir)
     with run.lock:
         run.results["probes"].update(found)
-        write_results(run.results, run.results_path)
+        write_results(run.results, run.results_path, compact=True)
 
 
 def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]]) -> None:
-    """The schedule (bench/run/schedule.py): background units first (once their load is under way), then the alone
-    units one after another in this thread, then each pooled lane on its own pool, longest unit first (`extra`
-    tasks, the mock probes, with the paced lane). The first failure (or Ctrl-C) stops the rest: no new unit or run
-    starts, the running Locust runs are stopped, and the failure is raised here, in the main thread."""
+    """The schedule (bench/run/schedule.py): background units first, then the paced lane on its pool while they
+    start (`extra` tasks, the mock probes, with it), then the alone units one after another in this thread (once the
+    background's load is under way), then the heavy lane on its pool; pooled units longest first. The first
+    failure (or Ctrl-C) stops the rest: no new unit or run starts, the running Locust runs are stopped, and the
+    failure is raised here, in the main thread."""
     background = [u for u in all_units if u.lane == "background"]
     pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background")]
     futures: list[Future[None]] = []
+
+    def pooled(name: str, tasks: list[Callable[[], None]]) -> None:
+        todo = pool_order([u for u in all_units if u.lane == name], run.serial_s)
+        if not todo and not tasks:
+            return
+        # Not `with`: on a failure the pool is shut down only after `run.stop` has told its units to end.
+        lane_pool = ThreadPoolExecutor(max_workers=POOLED[name], thread_name_prefix=f"bench-{name}")
+        pools.append(lane_pool)
+        with run.clock.phase(name):
+            mine = [lane_pool.submit(fn) for fn in tasks] + [lane_pool.submit(_run_unit, u, run) for u in todo]
+            futures.extend(mine)
+            done, _ = wait(mine, return_when=FIRST_EXCEPTION)
+            _raise_first(list(done))
+            _raise_first(futures)  # a background unit that failed meanwhile
+
     try:
-        with run.clock.phase("background start"):
-            under_way = []
-            for unit in background:
-                event = threading.Event()
-                under_way.append(event)
-                futures.append(pools[0].submit(_run_unit, unit, run, event))
+        under_way = []
+        for unit in background:
+            event = _Started()
+            under_way.append(event)
+            futures.append(pools[0].submit(_run_unit, unit, run, event))
+        pooled("paced", list(extra.values()))
+        with run.clock.phase("background start"):  # what is left of it after the paced lane
             for event in under_way:  # a failed unit sets its event too: its failure is raised below
                 event.wait(timeout=BACKGROUND_START_S)
             if background:
-                time.sleep(BACKGROUND_SETTLE_S)
+                last = max(e.at or time.monotonic() for e in under_way)
+                time.sleep(max(0.0, BACKGROUND_SETTLE_S - (time.monotonic() - last)))
         with run.clock.phase("alone"):
             for unit in (u for u in all_units if u.lane == "alone"):
                 _raise_first(futures)
                 _run_unit(unit, run)
-        for name, size in POOLED.items():
-            todo = pool_order([u for u in all_units if u.lane == name], run.serial_s)
-            tasks = list(extra.values()) if name == "paced" else []
-            if not todo and not tasks:
-                continue
-            # Not `with`: on a failure the pool is shut down only after `run.stop` has told its units to end.
-            lane_pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"bench-{name}")
-            pools.append(lane_pool)
-            with run.clock.phase(name):
-                mine = [lane_pool.submit(fn) for fn in tasks] + [lane_pool.submit(_run_unit, u, run) for u in todo]
-                futures += mine
-                done, _ = wait(mine, return_when=FIRST_EXCEPTION)
-                _raise_first(list(done))
-                _raise_first(futures)  # a background unit that failed meanwhile
+        pooled("heavy", [])
         wait(futures)
         _raise_first(futures)
     except BaseException:
@@ -318,6 +322,16 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
     finally:
         for p in pools:
             p.shutdown(wait=True, cancel_futures=True)
+
+
+class _Started(threading.Event):
+    """Set when a background unit's load is under way, and when (the alone units wait for its users' release)."""
+
+    at: float | None = None
+
+    def set(self) -> None:
+        self.at = self.at or time.monotonic()
+        super().set()
 
 
 # How long the alone units wait for a background unit's load to start, then for its users to be released (a

@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.mock.config import MockConfig
 from bench.mock.process import running_mock
+from bench.servers import httpclient
 from bench.servers.app import running_app
 
 # Distinct from the defaults, so seeing them proves the file was read.
@@ -71,7 +70,7 @@ def _one_tier(tier: str, log_dir: Path, extra: int) -> dict[str, Any]:
     with running_mock(MockConfig(latency_ms=0, tier=tier), log_dir=str(log_dir)) as mock:
         limit = _tier_rpm(tier)
         statuses, retry_after = [], []
-        with httpx.Client(timeout=10) as client:
+        with httpclient.client(timeout=10) as client:
             for _ in range(limit + extra):
                 resp = client.post(mock.url + "/v1/chat/completions", json={
                     "model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "hi"}]},
@@ -111,7 +110,7 @@ def _app_within(tier: str, log_dir: Path, window_s: float = APP_WINDOW_S, fired:
 
 async def _fire(url: str, n: int, window_s: float) -> None:
     """Send n requests at once and stop waiting after `window_s` (those still queued in the limiter are dropped)."""
-    async with httpx.AsyncClient(timeout=window_s + 5) as client:
+    async with httpclient.async_client(timeout=window_s + 5) as client:
         tasks = [asyncio.ensure_future(client.post(url, json={"message": "tier check"})) for _ in range(n)]
         await asyncio.wait(tasks, timeout=window_s)
         for t in tasks:

@@ -16,6 +16,7 @@ from bench.errors import ServerStartError, UsageError
 from bench.mock.config import TIERS, MockConfig
 from bench.mock.process import running_mock
 from bench.run.profiles import PROFILES, WARM_UP_REQUESTS, Profile, Step
+from bench.servers import httpclient
 from bench.servers.target import TargetServer, TargetSpec, running_target
 from scenarios.request_spec import RequestSpec, derive
 
@@ -104,8 +105,8 @@ def _discovery_upstream(backend_url: str | None) -> Iterator[str]:
 
 def _try(app: TargetServer, request: RequestSpec, what: str) -> None:
     try:
-        resp = httpx.request(request.method, app.url + request.path, json=request.json_body(),
-                             headers=dict(request.headers), timeout=60.0)
+        resp = httpclient.request(request.method, app.url + request.path, json=request.json_body(),
+                                  headers=dict(request.headers), timeout=60.0)
     except httpx.HTTPError as exc:
         raise UsageError(f"{request.method} {request.path} ({what}) got no answer: {type(exc).__name__}") from None
     if not 200 <= resp.status_code < 300:
@@ -144,7 +145,7 @@ def warm_up(app: TargetServer, request: RequestSpec, latency_ms: float) -> None:
             raise ServerStartError(f"only some of the {app.workers} workers answered before the run")
         return
     timeout = max(30.0, latency_ms / 1000 * 4 + 30)
-    with httpx.Client(timeout=timeout, headers={"Connection": "close", **dict(request.headers)}) as client:
+    with httpclient.client(timeout=timeout, headers={"Connection": "close", **dict(request.headers)}) as client:
         for _ in range(WARM_UP_REQUESTS):
             client.request(request.method, app.url + request.path, json=request.json_body())
 

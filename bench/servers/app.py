@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from app_under_test.variants import parse_variant
 from bench.errors import ServerStartError
+from bench.servers import httpclient
 from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 APP_FACTORY = "app_under_test.app:app_from_env"  # each uvicorn worker builds the app from APP_VARIANT etc.
@@ -80,7 +79,7 @@ def wait_workers(server: ServerProcess, workers: int, deadline_s: float = 60.0) 
     until N distinct worker pids have answered."""
     pids: set[int] = set()
     end = time.monotonic() + deadline_s
-    with httpx.Client(timeout=2.0) as client:
+    with httpclient.client(timeout=2.0) as client:
         while len(pids) < workers and time.monotonic() < end:
             # New connections spread over the workers; keep-alive would pin one.
             resp = client.get(server.url + "/healthz", headers={"Connection": "close"})
@@ -118,7 +117,7 @@ def running_app(
 
 def _stats(url: str, *, measure: bool = False, collect: bool = False, timeout: float = 30.0) -> dict[str, Any]:
     params = {"measure": str(measure).lower(), "collect": str(collect).lower()}
-    resp = httpx.get(url + "/api/debug/stats", params=params, timeout=timeout)
+    resp = httpclient.get(url + "/api/debug/stats", params=params, timeout=timeout)
     resp.raise_for_status()
     return dict(resp.json())
 
@@ -129,7 +128,7 @@ def _per_worker(url: str, workers: int, *, measure: bool = False, deadline_s: fl
     until every worker has answered (or the deadline passes: then the list is short, and the caller says so)."""
     found: dict[int, dict[str, Any]] = {}
     end = time.monotonic() + deadline_s
-    with httpx.Client(timeout=30.0, headers={"Connection": "close"}) as client:
+    with httpclient.client(timeout=30.0, headers={"Connection": "close"}) as client:
         while len(found) < workers and time.monotonic() < end:
             params = {"measure": str(measure).lower(), "collect": str(collect).lower()}
             params.update({k: str(v) for k, v in (blocked or {}).items() if v is not None})
@@ -144,7 +143,7 @@ def _reset_window(url: str, workers: int = 1) -> None:
     """New peak window for loop lag, in-flight and live instances, on every worker."""
     seen: set[int] = set()
     end = time.monotonic() + 10.0
-    with httpx.Client(timeout=10.0, headers={"Connection": "close"}) as client:
+    with httpclient.client(timeout=10.0, headers={"Connection": "close"}) as client:
         while len(seen) < workers and time.monotonic() < end:
             resp = client.post(url + "/api/debug/stats/reset")
             resp.raise_for_status()
@@ -152,6 +151,6 @@ def _reset_window(url: str, workers: int = 1) -> None:
 
 
 def _agent_cache(url: str) -> dict[str, Any]:
-    resp = httpx.get(url + "/api/debug/agent-cache", timeout=10.0)
+    resp = httpclient.get(url + "/api/debug/agent-cache", timeout=10.0)
     resp.raise_for_status()
     return dict(resp.json())

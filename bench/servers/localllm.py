@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.errors import UsageError
+from bench.servers import httpclient
 from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 ALIAS = "smollm2-135m"  # the model name clients send; the server answers under this id in /v1/models
@@ -156,7 +155,7 @@ def chat_once(api_base: str, model: str, *, max_tokens: int, timeout_s: float = 
     """One non-streamed chat completion straight to the server: (seconds it took, the response body)."""
     body = {"model": model, "messages": [{"role": "user", "content": message}], "max_tokens": max_tokens}
     t0 = time.perf_counter()
-    resp = httpx.post(api_base + "/chat/completions", json=body, timeout=timeout_s)
+    resp = httpclient.post(api_base + "/chat/completions", json=body, timeout=timeout_s)
     resp.raise_for_status()
     return time.perf_counter() - t0, resp.json()
 

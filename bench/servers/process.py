@@ -23,6 +23,7 @@ import httpx
 import psutil
 
 from bench.errors import ServerStartError
+from bench.servers import httpclient
 from bench.servers.lifeline import preexec_for_child
 
 # Variables a child may inherit; everything else must be passed explicitly (pyperf's create_environ).
@@ -121,7 +122,7 @@ def wait_ready(server: ServerProcess, probe_path: str, deadline_s: float) -> Non
     """Poll `probe_path` until it answers 200; fail early if the child exits."""
     end = time.monotonic() + deadline_s
     last = "no answer"
-    with httpx.Client(timeout=2.0) as client:
+    with httpclient.client(timeout=2.0) as client:
         while time.monotonic() < end:
             if server.proc.poll() is not None:
                 raise ServerStartError(

@@ -23,7 +23,7 @@ class TreeSampler:
         self.samples: list[tuple[float, float, float]] = []  # (t_s since start, rss MiB, cpu % of one core)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self._procs: dict[int, psutil.Process] = {}
+        self._procs: dict[tuple[int, float], psutil.Process] = {}
         self._t0 = 0.0
         self._tree_at = -TREE_EVERY_S
         self._current: list[psutil.Process] = []
@@ -40,11 +40,19 @@ class TreeSampler:
             self._current = []
             return []
         # Keep Process objects across samples: cpu_percent() measures since the previous call on the same object.
+        # Keyed by pid and start time, so a pid reused by a new process gets a new object, never the old one's
+        # last reading. Its first call (0.0 by psutil's definition) is made at the next sample, an interval
+        # later: a reading right after it spans microseconds, and one clock tick in them read as thousands of %.
+        current = []
         for p in found:
-            if p.pid not in self._procs:
-                self._procs[p.pid] = p
-                p.cpu_percent(None)
-        self._current = [self._procs[p.pid] for p in found]
+            try:
+                key = (p.pid, p.create_time())
+            except psutil.Error:
+                continue
+            if key not in self._procs:
+                self._procs[key] = p
+            current.append(self._procs[key])
+        self._current = current
         return self._current
 
     def _sample(self) -> None:
@@ -53,7 +61,7 @@ class TreeSampler:
             try:
                 with p.oneshot():
                     rss += p.memory_info().rss
-                    cpu += p.cpu_percent(None)
+                    cpu += p.cpu_percent(None)  # 0.0 at a process's first sample: its reference point
             except psutil.Error:
                 continue
         self.samples.append((time.perf_counter() - self._t0, rss / 2**20, cpu))
@@ -63,7 +71,13 @@ class TreeSampler:
         while not self._stop.is_set():
             self._sample()
             next_t += self.interval
-            self._stop.wait(max(0.0, next_t - time.perf_counter()))
+            now = time.perf_counter()
+            if next_t < now:
+                # Fell behind (a busy machine): skip the missed samples rather than catch up back to back. Two
+                # cpu_percent readings microseconds apart turn one clock tick into thousands of % (seen: 20,000% in
+                # a blocking app's 150 s burst, a 550% mean for one process on 2 cores).
+                next_t = now + self.interval
+            self._stop.wait(max(0.0, next_t - now))
 
     def start(self) -> TreeSampler:
         self._t0 = time.perf_counter()
@@ -75,6 +89,8 @@ class TreeSampler:
         self._stop.set()
         self._thread.join(timeout=5)
         self._tree_at = -TREE_EVERY_S  # the last sample sees the tree as it is now
+        if self.samples:  # half an interval after the thread's last one at least, for the same reason as in _run
+            time.sleep(max(0.0, self.interval / 2 - (time.perf_counter() - self._t0 - self.samples[-1][0])))
         self._sample()
         rss = [s[1] for s in self.samples] or [0.0]
         cpu = [s[2] for s in self.samples[1:]] or [0.0]

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from bench.errors import ServerStartError, UsageError
+from bench.servers import httpclient
 from bench.servers.process import ChildServer, ServerProcess, python_argv, serve
 
 BOOTSTRAP = "bench.inject.bootstrap:app_from_env"
@@ -118,7 +119,7 @@ class TargetServer(ChildServer):
         return self.process.proc
 
     def stats(self, *, measure: bool = False, collect: bool = False, timeout: float = 30.0) -> dict[str, Any]:
-        resp = httpx.get(self.url + STATS, params={"collect": str(collect).lower()}, timeout=timeout)
+        resp = httpclient.get(self.url + STATS, params={"collect": str(collect).lower()}, timeout=timeout)
         resp.raise_for_status()
         return dict(resp.json())
 
@@ -130,7 +131,7 @@ class TargetServer(ChildServer):
         params.update({k: str(v) for k, v in (("blocks", blocks), ("sites", sites)) if v is not None})
         found: dict[int, dict[str, Any]] = {}
         end = time.monotonic() + deadline_s
-        with httpx.Client(timeout=30.0, headers={"Connection": "close"}) as client:
+        with httpclient.client(timeout=30.0, headers={"Connection": "close"}) as client:
             while len(found) < self.workers and time.monotonic() < end:
                 resp = client.get(self.url + STATS, params=params)
                 resp.raise_for_status()
@@ -141,7 +142,7 @@ class TargetServer(ChildServer):
     def reset(self) -> None:
         seen: set[int] = set()
         end = time.monotonic() + 10.0
-        with httpx.Client(timeout=10.0, headers={"Connection": "close"}) as client:
+        with httpclient.client(timeout=10.0, headers={"Connection": "close"}) as client:
             while len(seen) < self.workers and time.monotonic() < end:
                 resp = client.post(self.url + RESET)
                 resp.raise_for_status()
@@ -150,7 +151,7 @@ class TargetServer(ChildServer):
     def openapi(self) -> dict[str, Any] | None:
         """The app's OpenAPI schema (FastAPI serves it at /openapi.json), or None if it serves none."""
         try:
-            resp = httpx.get(self.url + "/openapi.json", timeout=10.0)
+            resp = httpclient.get(self.url + "/openapi.json", timeout=10.0)
         except httpx.HTTPError:
             return None
         if resp.status_code != 200:
@@ -166,7 +167,7 @@ def _wait_workers(server: ServerProcess, workers: int, deadline_s: float) -> lis
     """uvicorn --workers N answers before every worker has imported the app: poll until N pids have answered."""
     pids: set[int] = set()
     end = time.monotonic() + deadline_s
-    with httpx.Client(timeout=2.0) as client:
+    with httpclient.client(timeout=2.0) as client:
         while len(pids) < workers and time.monotonic() < end:
             try:
                 resp = client.get(server.url + HEALTH, headers={"Connection": "close"})

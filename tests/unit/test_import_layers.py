@@ -57,9 +57,10 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
       "bench.gate", "bench.errors", "locustfile"), ("bench.cli", "bench.commands"), ()),
     # The app under test is the bottom layer: it knows nothing of the harness.
     (("app_under_test",), ("bench", "scenarios"), ()),
-    # The mock backend stands alone: only the exception tree and the child-process helpers below it.
+    # The mock backend stands alone: only the exception tree, the child-process helpers below it and the
+    # harness's HTTP client (one TLS context, httpx only).
     (("bench.mock",), ("bench", "scenarios"), ("bench.mock", "bench.errors", "bench.servers.process",
-                                                   "bench.servers.uvicorn_runner")),
+                                                   "bench.servers.uvicorn_runner", "bench.servers.httpclient")),
     # Child processes know no pipeline, report or gate.
     (("bench.servers",), ("bench", "scenarios"), ("bench.servers", "bench.errors", "bench.mock")),
     # results.json's contract is read by report and gate; it imports neither, nor the pipeline.

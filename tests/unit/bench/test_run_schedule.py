@@ -53,17 +53,29 @@ def test_paced_variants_are_those_a_blocked_loop_or_a_limiter_paces(variant: str
 
 
 def test_unpaced_bursts_run_alone_heavy_with_heavy_the_rest_paced() -> None:
-    assert lane(Step("burst", ("async",), ()), "async") == "alone"
+    assert lane(Step("burst", ("async",), (), latency_ms=100.0), "async") == "alone"
+    assert lane(Step("burst", ("async",), (), latency_ms=999.0), "threadpool") == "alone"
+    # Against an upstream of 1 s or more its latency paces an unpaced burst too (the seed's: 3.48 s at 3 s).
+    assert lane(Step("burst", ("async",), (), latency_ms=1000.0), "async") == "paced"
+    assert lane(Step("burst", ("async",), (), latency_ms=3000.0), "threadpool") == "paced"
     assert lane(Step("sweep", ("async",), ()), "threadpool") == "alone"
+    assert lane(Step("sweep", ("async",), (), latency_ms=3000.0), "async") == "alone"
     assert lane(Step("stream", ("async",), ()), "async") == "alone"
     assert lane(Step("burst", ("sync",), (), latency_ms=100.0), "sync") == "paced"
     # One request per second or slower from a blocked loop: nearly no CPU, so it runs in the background.
     assert lane(Step("burst", ("sync",), (), latency_ms=1000.0), "sync") == "background"
     assert lane(Step("burst", ("async-limited",), (), latency_ms=3000.0), "async-limited") == "paced"
-    for scenario in ("cold-burst", "concurrency"):
-        assert lane(Step(scenario, ("async",), ()), "async") == "heavy"
+    assert lane(Step("cold-burst", ("async",), ()), "async") == "heavy"
+    # A memory window's closed loop serves as many requests as the CPU allows: its live agents are the CPU's too.
+    assert lane(Step("concurrency", ("per-request",), ()), "per-request") == "alone"
     for scenario in ("steady", "workers", "faults"):
         assert lane(Step(scenario, ("async",), ()), "async") == "paced"
+    # C6: a limiter against an upstream limited at its own rate counts its timing slips as 429s: alone. Without
+    # the upstream's limit, without a limiter, or on the workers step (judged on its rate), paced.
+    assert lane(Step("steady", ("async-limited",), (), upstream_limit_rps=10.0), "async-limited") == "alone"
+    assert lane(Step("steady", ("async-limited",), ()), "async-limited") == "paced"
+    assert lane(Step("steady", ("async",), (), upstream_limit_rps=10.0), "async") == "paced"
+    assert lane(Step("workers", ("async-limited",), (), upstream_limit_rps=10.0), "async-limited") == "paced"
     # Several workers: their start and retry storms would starve the limiter steps' 1-second windows.
     assert lane(Step("workers", ("async-limited",), (), workers=4), "async-limited") == "heavy"
 
@@ -71,6 +83,7 @@ def test_unpaced_bursts_run_alone_heavy_with_heavy_the_rest_paced() -> None:
 def test_paced_and_cold_bursts_get_one_unit_per_repetition_others_one_per_variant() -> None:
     profile = Profile("t", "", (
         Step("burst", ("sync", "async"), (), latency_ms=100.0, repeat=2),
+        Step("burst", ("async", "async-limited"), (), latency_ms=3000.0, repeat=2),
         Step("cold-burst", ("locked",), (), repeat=3),
         Step("workers", ("async-limited",), (), workers=4, repeat=2),
     ))
@@ -78,12 +91,15 @@ def test_paced_and_cold_bursts_get_one_unit_per_repetition_others_one_per_varian
     assert got == [
         ("burst", ("sync",), (0,), "paced"), ("burst", ("sync",), (1,), "paced"),
         ("burst", ("async",), (0, 1), "alone"),
+        # Paced by a 3 s upstream, an unpaced burst's repetitions still share one app: never two side by side.
+        ("burst", ("async",), (0, 1), "paced"),
+        ("burst", ("async-limited",), (0,), "paced"), ("burst", ("async-limited",), (1,), "paced"),
         ("cold-burst", ("locked",), (0,), "heavy"), ("cold-burst", ("locked",), (1,), "heavy"),
         ("cold-burst", ("locked",), (2,), "heavy"),
         # C7 judges repetition 0 as the cold start and the rest warm on the same app: never split.
         ("workers", ("async-limited",), (0, 1), "heavy"),
     ]
-    assert [u.index for u in units(profile, "overlap")] == list(range(7))
+    assert [u.index for u in units(profile, "overlap")] == list(range(10))
 
 
 def test_pooled_units_start_longest_first() -> None:
@@ -153,3 +169,45 @@ def test_stage_clock_sums_work_from_several_threads() -> None:
     # Four units of work side by side: the work adds up to more than the phase's wall time.
     assert got["stages"]["measure"]["s"] > got["phases"]["paced"] >= 0.05
     assert "measure" in describe(got)
+
+
+def test_lanes_run_paced_while_the_background_starts_then_alone_then_heavy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.run import orchestrator
+
+    profile = Profile("t", "", (
+        Step("burst", ("sync",), (), latency_ms=3000.0, repeat=1),  # background
+        Step("burst", ("async",), (), latency_ms=100.0, repeat=1),  # alone
+        Step("cold-burst", ("locked",), (), repeat=2),  # heavy
+        Step("burst", ("async",), (), latency_ms=3000.0, repeat=1),  # paced: its 3 s upstream paces it
+        Step("steady", ("async-limited",), (), repeat=1),  # paced
+    ))
+    events: list[tuple[str, str, float]] = []
+    lock = threading.Lock()
+
+    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None) -> None:
+        with lock:
+            events.append(("start", unit.lane, time.monotonic()))  # type: ignore[attr-defined]
+        if under_way is not None:
+            under_way.set()
+        time.sleep(0.05)
+        with lock:
+            events.append(("end", unit.lane, time.monotonic()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(orchestrator, "_run_unit", fake_unit)
+    monkeypatch.setattr(orchestrator, "BACKGROUND_SETTLE_S", 0.0)
+
+    class Run:
+        serial_s = None
+        stop = threading.Event()
+        clock = StageClock()
+
+    probes: list[float] = []
+    orchestrator._run_units(units(profile, "overlap"), Run(), {"probes": lambda: probes.append(time.monotonic())})
+    started = {lane: min(t for kind, ln, t in events if kind == "start" and ln == lane) for _, lane, _ in events}
+    ended = {lane: max(t for kind, ln, t in events if kind == "end" and ln == lane) for _, lane, _ in events}
+    assert started["background"] <= started["paced"]
+    assert len(probes) == 1 and probes[0] < started["alone"]  # the extra tasks (mock probes) go with the paced lane
+    # The paced lane ends before the alone units start, and those before the heavy ones: never beside each other.
+    assert ended["paced"] <= started["alone"] and ended["alone"] <= started["heavy"]
+    assert started["paced"] < ended["background"]  # paced beside the background
+    assert Run.clock.as_dict()["phases"].keys() >= {"paced", "alone", "heavy", "background start"}

@@ -30,8 +30,8 @@ def posts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         sent.append(str(request.url))
         return httpx.Response(200, json={"reply": "hi"})
 
-    real = httpx.Client
-    monkeypatch.setattr(orchestrator.httpx, "Client",
+    real = orchestrator.httpclient.client
+    monkeypatch.setattr(orchestrator.httpclient, "client",
                         lambda **kw: real(transport=httpx.MockTransport(handler), **kw))
     return sent
 
