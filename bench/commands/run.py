@@ -31,7 +31,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="quick", choices=list(PROFILES),
-                        help="quick (~1:45 on 2 cores), seed (the document's set-up, ~4 min), full (adds the sweep)")
+                        help="quick (~1:25 on 2 cores), seed (the document's set-up, ~3:15), full (adds the sweep)")
     parser.add_argument("--variants", default="", help="comma-separated variants (default: the profile's); "
                         "use ';' to separate specs that contain commas")
     parser.add_argument("--scenarios", default="", help=f"comma-separated, from: {', '.join(SCENARIO_NAMES)}")
@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     interrupted = 0  # the exit code of an interruption (Ctrl-C 130, SIGTERM 143)
     with ProgressBar(profile, serial_request_s(backend), "serial" if config.locust_workers else config.schedule) as bar:
         try:
-            results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance)
+            results = run_plan(RunPlan(config, profile, backend, out), progress=bar.advance,
+                               report=not args.no_report)
         except KeyboardInterrupt as exc:
             interrupted = interrupt_code(exc)
             from bench.results.schema import load_results

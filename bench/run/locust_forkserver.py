@@ -43,6 +43,7 @@ from typing import IO, Any, NoReturn
 
 import psutil
 
+from bench.servers import priority
 from bench.servers.lifeline import die_with_parent, preexec_for_child
 from bench.servers.process import child_env, stop_tree
 from bench.servers.proctitle import TITLE_ROOM, set_title
@@ -225,7 +226,8 @@ class LocustForkServer:
         try:
             conn.settimeout(REPLY_TIMEOUT_S)
             conn.connect(self.path)
-            _send(conn, {"argv": list(argv[3:]), "env": dict(env), "cwd": os.fspath(cwd)}, [log.fileno()])
+            _send(conn, {"argv": list(argv[3:]), "env": dict(env), "cwd": os.fspath(cwd), "nice": priority.current()},
+                  [log.fileno()])
             msg, fds = _recv(conn)
             conn.settimeout(None)
         except TimeoutError:
@@ -505,6 +507,7 @@ def _child(request: Mapping[str, Any], log_fd: int, server_pid: int, start_cwd: 
             _raw_close(fd)
         os.setsid()  # as Popen(start_new_session=True): stop_tree and Ctrl-C see the same process groups
         die_with_parent(server_pid)
+        priority.lower(int(request.get("nice") or 0))  # the requesting thread's (bench/servers/priority.py)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         _raw_close(log_fd)

@@ -7,6 +7,7 @@ run so that an interrupted run keeps what finished (marked partial). A backend t
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 import threading
 import time
@@ -38,7 +39,7 @@ from bench.run.stages import StageClock
 from bench.run.static import provider_call_ns, provider_lines
 from bench.run.target import starter as target_starter
 from bench.run.target import warm_up as target_warm_up
-from bench.servers import httpclient
+from bench.servers import httpclient, priority
 from bench.servers.app import AppServer, running_app
 from bench.servers.uvicorn_runner import WORKER_START_ENV
 from scenarios.options import OPTIONS_BY_DEST
@@ -136,7 +137,8 @@ def _warm_up(app: AppServer, step: Step) -> None:
     """Before a warm measurement on one worker: build the singleton and open the pools. With several workers only
     check that every worker answers: which worker builds an agent is what C7 counts, from a cold start."""
     if app.workers > 1:
-        if len(app.per_worker(deadline_s=20.0)) < app.workers:
+        # 60 s, as for the workers' start (wait_workers): 8 cold workers beside other units took longer than 20.
+        if len(app.per_worker(deadline_s=60.0)) < app.workers:
             raise ServerStartError(f"only some of the {app.workers} workers answered before the run")
         return
     timeout = max(30.0, step.latency_ms / 1000 * 4 + 30)
@@ -145,10 +147,11 @@ def _warm_up(app: AppServer, step: Step) -> None:
             client.post(app.url + "/api/chat", json={"message": WARM_UP_MESSAGE})
 
 
-def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
+def run_plan(plan: RunPlan, progress: Progress | None = None, *, report: bool = False) -> dict[str, Any]:
     """The pipeline's one entry point (`bench run` and `bench gate`): every step of the plan, results.json
     written after each run, the servers stopped whatever happens. `plan.config.schedule` picks the order
-    (bench/run/schedule.py); results.json's `timings` says where the time went (bench/run/stages.py)."""
+    (bench/run/schedule.py); results.json's `timings` says where the time went (bench/run/stages.py). `report`:
+    the caller draws the report next, so the overlapping schedule imports its libraries beside the paced units."""
     config, profile, backend, out_dir = plan.config, plan.profile, plan.backend, plan.out_dir
     clock = StageClock()
     note = _mock_only_note(backend, config)
@@ -171,7 +174,10 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
     overlap = config.schedule != "serial"
     try:
         with _fast_starts(overlap, clock, apps=config.target is None):
-            if config.target is None:  # a user's app (`--app`): the reference app's own probes say nothing of it
+            # A user's app (`--app`): the reference app's own probes say nothing of it. In-process, before the
+            # units: beside them, the harness's own CPU (importing the app, ~2.5 s) slowed the blocked bursts
+            # (0.15 s of 5.7; a thread's nice value counts only inside its process's session group).
+            if config.target is None:
                 with clock.stage("probes"):
                     results["static"]["provider_lines"] = provider_lines()
                     results["probes"]["provider_call_ns"] = provider_call_ns()
@@ -196,6 +202,8 @@ def run_plan(plan: RunPlan, progress: Progress | None = None) -> dict[str, Any]:
                       f"{probe_summary(results['probes']['backend'])}", file=sys.stderr)
                 write_results(results, results_path)
                 extra = {"mock probes": lambda: _mock_probes(run)} if mock_probes_here and overlap else {}
+                if report and overlap:
+                    extra["report imports"] = _import_report
                 _run_units(all_units, run, extra)
     except KeyboardInterrupt as exc:
         results["partial"] = True
@@ -261,6 +269,17 @@ class _Run:
                 self.progress(label, estimate)
 
 
+def _import_report() -> None:
+    """The report's libraries (scipy.stats, matplotlib: ~2.5 s of imports on 2 cores), imported while the paced
+    units mostly wait instead of after the last run."""
+    for name in REPORT_MODULES:
+        with contextlib.suppress(ImportError):  # the report says so itself, later
+            importlib.import_module(name)
+
+
+REPORT_MODULES = ("scipy.stats", "bench.report.render", "bench.report.console")
+
+
 def _mock_probes(run: _Run) -> None:
     with run.clock.stage("probes"):
         found = probes.mock_probes(run.log_dir)
@@ -270,28 +289,48 @@ def _mock_probes(run: _Run) -> None:
 
 
 def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]]) -> None:
-    """The schedule (bench/run/schedule.py): background units first, then the paced lane on its pool while they
-    start (`extra` tasks, the mock probes, with it), then the alone units one after another in this thread (once the
-    background's load is under way), then the heavy lane on its pool; pooled units longest first. The first
-    failure (or Ctrl-C) stops the rest: no new unit or run starts, the running Locust runs are stopped, and the
-    failure is raised here, in the main thread."""
+    """The schedule (bench/run/schedule.py): background units first and the heavy lane at idle priority, from the
+    start; the blocked units; then the paced ones with the `extra` tasks (the mock probes, imports) beside them, and
+    the several-worker units at low priority; then, once the paced units and extra tasks are done and the
+    background's load is under way, the alone units one after another in this thread (the several-worker and heavy
+    ones going on beside them at their priorities). Pooled units longest first. The first failure (or Ctrl-C) stops
+    the rest: no new unit or run starts, the running Locust runs are stopped, and the failure is raised here, in the
+    main thread."""
     background = [u for u in all_units if u.lane == "background"]
-    pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background")]
+    side_pool = ThreadPoolExecutor(max_workers=max(1, len(extra)), thread_name_prefix="bench-side")
+    pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background"), side_pool]
     futures: list[Future[None]] = []
 
-    def pooled(name: str, tasks: list[Callable[[], None]]) -> None:
+    def pooled(name: str, nice: int = 0) -> list[Future[None]]:
         todo = pool_order([u for u in all_units if u.lane == name], run.serial_s)
-        if not todo and not tasks:
-            return
+        if not todo:
+            return []
         # Not `with`: on a failure the pool is shut down only after `run.stop` has told its units to end.
         lane_pool = ThreadPoolExecutor(max_workers=POOLED[name], thread_name_prefix=f"bench-{name}")
         pools.append(lane_pool)
-        with run.clock.phase(name):
-            mine = [lane_pool.submit(fn) for fn in tasks] + [lane_pool.submit(_run_unit, u, run) for u in todo]
-            futures.extend(mine)
-            done, _ = wait(mine, return_when=FIRST_EXCEPTION)
-            _raise_first(list(done))
-            _raise_first(futures)  # a background unit that failed meanwhile
+        started, ended = time.perf_counter(), threading.Lock()
+        left = [len(todo)]
+
+        def task(unit: Unit) -> None:
+            try:
+                # The harness's own share too (its samplers, reads, records): a heavy pool's threads run nothing else.
+                priority.lower_this_thread(nice)
+                with priority.lowered(nice):
+                    _run_unit(unit, run)
+            finally:
+                with ended:
+                    left[0] -= 1
+                    if not left[0]:  # the lane's wall time: from its start to its last unit's end
+                        run.clock.add(name, time.perf_counter() - started, phase=True)
+
+        mine = [lane_pool.submit(task, u) for u in todo]
+        futures.extend(mine)
+        return mine
+
+    def wait_for(lane_futures: list[Future[None]]) -> None:
+        done, _ = wait(lane_futures, return_when=FIRST_EXCEPTION)
+        _raise_first(list(done))
+        _raise_first(futures)  # a unit of another lane that failed meanwhile
 
     try:
         under_way = []
@@ -299,7 +338,18 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
             event = _Started()
             under_way.append(event)
             futures.append(pools[0].submit(_run_unit, unit, run, event))
-        pooled("paced", list(extra.values()))
+        # Judged on counts, at idle priority: they take the CPU the timed units leave (bench/servers/priority.py).
+        heavy = pooled("heavy", priority.IDLE_NICE)
+        # The blocked bursts side by side with nothing else at their priority: their makespans are partly CPU.
+        wait_for(pooled("blocked"))
+        # Then the paced units, the probes and the in-process imports beside them (a starved mock cannot take a
+        # probe's 62 connections at once: they keep the harness's priority); and the several-worker units at low
+        # priority, one at a time, going on beside the alone units: their cold starts and retry storms need CPU
+        # that idle priority does not give them, and what they measure moves with it.
+        workers = pooled("workers", priority.LOW_NICE)
+        side = [side_pool.submit(fn) for fn in extra.values()]
+        futures.extend(side)
+        wait_for(pooled("paced") + side)
         with run.clock.phase("background start"):  # what is left of it after the paced lane
             for event in under_way:  # a failed unit sets its event too: its failure is raised below
                 event.wait(timeout=BACKGROUND_START_S)
@@ -310,7 +360,7 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
             for unit in (u for u in all_units if u.lane == "alone"):
                 _raise_first(futures)
                 _run_unit(unit, run)
-        pooled("heavy", [])
+        wait_for(workers + heavy)
         wait(futures)
         _raise_first(futures)
     except BaseException:
@@ -429,6 +479,11 @@ def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None) -> None
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
                             with clock.stage("stop"):
                                 app_stack.close()
+                        if run.stop.is_set() and not entry["accounting"]["ok"]:
+                            # Cut by the stop (Ctrl-C, or another unit's failure: its Locust was told to quit), not
+                            # finished: not kept, as under the serial schedule, where the interrupt ends the run
+                            # before it is recorded. Its files stay in its directory.
+                            return
                         entry["claims"] = list(step.claims)
                         if step.workers > 1:  # how the app's workers started: spawned (uvicorn's way) or forked
                             entry["params"]["worker_start"] = env.get(WORKER_START_ENV) or "spawn"

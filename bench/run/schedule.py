@@ -3,22 +3,32 @@ side.
 
     serial   the round-1 schedule, kept for side-by-side comparison (`--schedule serial`): step after step, one
              mock per step, each variant's repetitions one after another, every app a cold interpreter start.
-    overlap  the default, in four lanes:
+    overlap  the default, in six lanes, each at a CPU priority (bench/servers/priority.py):
              alone       units whose measurement the CPU can move (a burst not paced by a blocked loop or a limiter
                          against an upstream under 1 s, a sweep, a stream, a memory window: its closed loop serves
                          as many requests as the CPU allows, and a per-request agent each stays live; a limiter
                          at a rate-limited upstream's own rate, whose 429s are its releases' timing slips): one after
-                         another, nothing beside them but the background.
-             heavy       units that burn CPU and are judged on counts (agents built in a cold burst, each worker's
-                         agents with W > 1): side by side with each other only, one more than there are cores
-                         (HEAVY_AT_ONCE). Several workers' retry storms and start-up go here too:
-                         beside the limiter steps they starved their 1-second windows (measured: C6's 10 req/s
-                         limiter let 1-3 requests a run through to a 429, 0 run alone).
-             paced       units whose measurement is paced by waiting (a blocked loop's upstream latencies, a
-                         limiter's or an arrival schedule's rate on one worker, retries and timeouts, the tier
-                         checks, a burst against an upstream of 1 s or more, which its latency paces): side by side
-                         with each other, up to PACED_AT_ONCE, never beside the heavy ones. They go first, while
-                         the background units start (the alone units wait for those to be under way).
+                         another, after the paced units, with nothing at their priority beside them but the
+                         background (the heavy and several-worker units go on beside them, below it).
+             heavy       cold bursts: they burn CPU and are judged on counts (agents built): from the start, beside
+                         every other lane, their processes at idle priority (bench/servers/priority.py): they take
+                         the CPU the others leave. HEAVY_AT_ONCE side by side. At the harness's priority, beside the
+                         limiter steps they starved their 1-second windows (C6's 10 req/s limiter let 1-3 requests a
+                         run through to a 429, 0 run alone); at idle priority the alone lane's figures are those it
+                         measures alone (bench/servers/priority.py has the figures).
+             workers     several workers (C7): each worker's cold start and its 429 retry storm need the CPU, and
+                         what they measure (the rate upstream, errors through a shared limiter) moves with it: at
+                         idle priority beside the alone units the seed's 8 workers' in-memory limiters reached 39
+                         req/s upstream instead of 293 serial, and the shared one let 6 errors through once warm.
+                         At low priority (LOW_NICE: the others come first, the heavy lane after them), one at a time
+                         (WORKERS_AT_ONCE), from the paced units on and beside the alone ones.
+             blocked     a blocked event loop's burst against an upstream under 1 s: N latencies one after another,
+                         plus the app's own CPU per request (12% of the makespan at 100 ms: 5.66 s serial for 50,
+                         6.4 s beside the paced units): side by side with each other only, first.
+             paced       units whose measurement is paced by waiting (a limiter's or an arrival schedule's rate on
+                         one worker, retries and timeouts, a burst against an upstream of 1 s or more, which its
+                         latency paces): side by side, up to PACED_AT_ONCE, after the blocked ones, the mock probes
+                         beside them.
              background  a blocking burst against an upstream of 1 s or more: one request per latency, almost no
                          CPU. It starts first (the alone units wait until its load is under way) and runs throughout.
              Each unit has its own mock and app. The repetitions of a burst a blocked loop or a limiter paces, and
@@ -43,11 +53,16 @@ SCHEDULES = ("overlap", "serial")
 DEFAULT_SCHEDULE = "overlap"
 # Paced units at once: each mostly waits (an upstream latency, a limiter, an arrival schedule), so more than the
 # cores; few enough that their combined CPU stays under the machine's (quick's paced lane, 4 at once: its apps used
-# about 8 s of CPU in 22 s, under a fifth of 2 cores). Beside the several-worker steps' start-up storms (since moved
-# to the heavy lane) 6 at once starved C6's and C10's 1-second windows.
-PACED_AT_ONCE = 6
+# about 8 s of CPU in 22 s, under a fifth of 2 cores). Beside the several-worker steps' start-up storms at the same
+# priority (since moved to their own lane, below it) 6 at once starved C6's and C10's 1-second windows.
+PACED_AT_ONCE = 8
 # CPU-bound, one per core, plus one: a unit with several workers spends most of its time draining at 10 req/s.
 HEAVY_AT_ONCE = max(1, min(4, os.cpu_count() or 1)) + 1
+
+# Several-worker units at once: one. Two at once beside the alone units (the seed's 8 and 4 workers) cut the memory
+# windows' requests (C5: 73 [56, 79] instead of 86 [84, 87] per window); 3 at once left some of 8 cold workers
+# unanswered after 20 s.
+WORKERS_AT_ONCE = 1
 
 # Seconds of work a worker's cold start adds to a several-worker unit (fitted with the heavy lane's contention:
 # quick's 4 workers x 2 variants, the seed's 2 + 4 + 8 x 2; their heavy lanes took 44.6 and 131.6 s).
@@ -58,8 +73,10 @@ WORKER_COLD_START_S = 1.0
 # it (the seed's 50 at 3 s: 3.48 s [3.45, 3.6] with the sweep, streams and nothing else beside it).
 BACKGROUND_LATENCY_MS = 1000.0
 
-Lane = Literal["alone", "heavy", "paced", "background"]
-POOLED: dict[str, int] = {"heavy": HEAVY_AT_ONCE, "paced": PACED_AT_ONCE}  # lanes run on a pool, and its size
+Lane = Literal["alone", "heavy", "workers", "blocked", "paced", "background"]
+# Lanes that run on a pool, and its size.
+POOLED: dict[str, int] = {"heavy": HEAVY_AT_ONCE, "workers": WORKERS_AT_ONCE, "blocked": PACED_AT_ONCE,
+                          "paced": PACED_AT_ONCE}
 
 
 @dataclass(frozen=True)
@@ -103,11 +120,13 @@ def lane(step: Step, variant: str) -> Lane:
     upstream under 1 s, a sweep, a stream's token gaps, a memory window's requests (C5: beside the heavy lane a
     window served 20-79 requests instead of 80-97, and the per-request variant's live agents and memory fell with
     them), a limiter's 429s against a rate-limited upstream on arrivals (C6). `background` for a blocking burst
-    against a slow upstream (nearly no CPU). `heavy` for the cold bursts and several workers. Everything else
-    (paced bursts, an unpaced burst against an upstream of 1 s or more, arrival-rate steps on one worker, faults)
-    is `paced`."""
+    against a slow upstream (nearly no CPU), `blocked` for one against a faster upstream on one worker. `workers`
+    for several workers, `heavy` for the cold bursts. Everything else (limiter-paced bursts, an unpaced burst
+    against an upstream of 1 s or more, arrival-rate steps on one worker, faults) is `paced`."""
     if step.scenario == "burst" and blocking(variant) and step.latency_ms >= BACKGROUND_LATENCY_MS:
         return "background"
+    if step.scenario == "burst" and blocking(variant) and step.workers == 1:
+        return "blocked"
     if step.scenario == "burst" and not paced(variant) and step.latency_ms < BACKGROUND_LATENCY_MS:
         return "alone"
     if step.scenario == "sweep" and not paced(variant):
@@ -120,7 +139,9 @@ def lane(step: Step, variant: str) -> Lane:
         # and the next one on time arrive closer than the upstream refills, and it answers 429 (beside 5 paced
         # units, 2 in one repetition; 0 alone in every run measured).
         return "alone"
-    if step.scenario == "cold-burst" or step.workers > 1:
+    if step.workers > 1:
+        return "workers"
+    if step.scenario == "cold-burst":
         return "heavy"
     return "paced"
 
@@ -181,20 +202,33 @@ def pool_makespan_s(pooled: list[Unit], at_once: int, serial_s: float | None = N
 
 
 # The heavy lane's units share the cores: their wall time is their work over the cores, and a little more (measured on
-# 2 cores: quick 48 s against 101 s of unit estimates, seed 143 s against 225 s).
+# 2 cores, alone: quick 48 s against 101 s of unit estimates, seed 143 s against 225 s). Beside the other lanes, at
+# idle priority, they get what those leave: HEAVY_BESIDE times as long (quick's cold bursts 51 s beside the others
+# against 18 s estimated, the seed's 98 s against 27 s).
 HEAVY_CONTENTION = 1.1
+HEAVY_BESIDE = 3.0
+# The paced, alone and several-worker units side by side each take about this much longer than their estimates
+# (quick: paced 20 s against 11, alone 48 against 41, workers 60 against 48; the seed: paced 72 against 48, alone 86
+# against 60, workers 188 against 162).
+BESIDE = 1.2
 
 
 def makespan_estimate_s(all_units: list[Unit], serial_s: float | None = None,
                         pools: dict[str, int] | None = None) -> float:
-    """The schedule's estimated length: the paced lane on its pool, the alone units one after another, the heavy
-    lane on its pool, each after the other; the background units meanwhile, from the start."""
+    """The schedule's estimated length: the blocked units on their pool, then the paced units on theirs, then the
+    alone units one after another, with the several-worker units beside the last two (after the blocked ones);
+    the heavy lane beside all of them from the start, at idle priority; the background units meanwhile."""
     pools = pools or POOLED
+
+    def lane_s(name: str) -> float:
+        return pool_makespan_s([u for u in all_units if u.lane == name], pools[name], serial_s,
+                               cpu_bound=name in ("heavy", "workers"))
+
     alone = sum(unit_estimate_s(u, serial_s) for u in all_units if u.lane == "alone")
-    pooled = sum(pool_makespan_s([u for u in all_units if u.lane == name], size, serial_s, cpu_bound=name == "heavy")
-                 for name, size in pools.items())
     background = max((unit_estimate_s(u, serial_s) for u in all_units if u.lane == "background"), default=0.0)
-    return max(alone + pooled, background)
+    blocked = lane_s("blocked")
+    return max(blocked + (lane_s("paced") + alone) * BESIDE, blocked + lane_s("workers") * BESIDE,
+               lane_s("heavy") * HEAVY_BESIDE, background)
 
 
 # Seconds a run spends outside its units: the probes, the fork servers' start, the report. Serial: round 1's

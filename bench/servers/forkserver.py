@@ -48,6 +48,7 @@ from typing import IO, Any, NoReturn
 
 import psutil
 
+from bench.servers import priority
 from bench.servers.lifeline import die_with_parent, preexec_for_child
 from bench.servers.process import child_env
 from bench.servers.proctitle import TITLE_ROOM, set_title
@@ -117,6 +118,7 @@ def _child(request: dict[str, Any], fds: list[int], server_pid: int, start_cwd: 
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()  # start_new_session: Ctrl-C reaches the harness only
         die_with_parent(server_pid)  # the fork server dies with the harness; its children with it
+        priority.lower(int(request.get("nice") or 0))  # the requesting thread's (bench/servers/priority.py)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(fds[0], 1)
@@ -383,7 +385,7 @@ class ForkServer:
                 raise ForkServerError(self.failure)
         request_id = next(self._ids)
         request = {"op": "spawn", "id": request_id, "argv": list(argv[2:]), "env": dict(env),
-                   "cwd": os.path.abspath(cwd or os.getcwd()), "targets": list(pass_fds)}
+                   "cwd": os.path.abspath(cwd or os.getcwd()), "targets": list(pass_fds), "nice": priority.current()}
         with self._send_lock:
             socket.send_fds(self._ctl, [json.dumps(request).encode()], [log.fileno(), *pass_fds])
         with self.cond:

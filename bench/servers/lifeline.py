@@ -14,6 +14,8 @@ import signal
 import sys
 from collections.abc import Callable
 
+from bench.servers import priority
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -34,13 +36,15 @@ def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGKILL) ->
 
 
 def preexec_for_child() -> Callable[[], None]:
-    """A `preexec_fn` for `subprocess.Popen`: the child dies with this process."""
-    parent = os.getpid()
-    return lambda: _quiet(parent)
+    """A `preexec_fn` for `subprocess.Popen`: the child dies with this process, and takes the priority of the
+    thread that starts it (bench/servers/priority.py; Popen's `start_new_session` has run `setsid()` by then)."""
+    parent, nice = os.getpid(), priority.current()
+    return lambda: _quiet(parent, nice)
 
 
-def _quiet(parent: int) -> None:
+def _quiet(parent: int, nice: int = 0) -> None:
     die_with_parent(parent)
+    priority.lower(nice)
 
 
 def forks_die_with_parent() -> None:

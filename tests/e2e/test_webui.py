@@ -129,7 +129,7 @@ def test_web_ui_starts_restarts_and_stops_the_servers(tmp_path: Path) -> None:
         assert len(locust.servers_seen()) == 4  # two mocks, two apps: one of each per parameter set
         assert len(locust.survivors()) == 2  # the first mock and app are gone, by then
         rc = locust.terminate(signal.SIGINT)
-    assert rc == 0, locust.log()[-3000:]
+    assert rc == 0, f"{locust.signals_when_sent}\n{locust.log()[-3000:]}"
     assert locust.survivors() == []
 
 

@@ -53,5 +53,5 @@ def test_the_start_form_runs_a_users_app(tmp_path: Path) -> None:
         assert top["where"].startswith("examples/blocking_openai.py:") and top["where"].endswith(" chat"), top
         assert "embedded servers up: app examples.blocking_openai:app" in locust.log()
         rc = locust.terminate(signal.SIGINT)
-    assert rc == 0, locust.log()[-3000:]
+    assert rc == 0, f"{locust.signals_when_sent}\n{locust.log()[-3000:]}"
     assert locust.survivors() == []

@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import psutil
 
+from tests.support.sigstate import signal_states
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,6 +39,7 @@ class LocustProcess:
     seen: dict[int, tuple[float, str]] = field(default_factory=dict)  # pid -> (create time, command line)
     parents: dict[int, int] = field(default_factory=dict)  # pid -> parent pid
     _stop_tracking: threading.Event = field(default_factory=threading.Event)
+    signals_when_sent: str = ""  # its signal masks when a signal was last sent to it
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -95,6 +98,7 @@ class LocustProcess:
         """Ask Locust to quit (its own shutdown stops the servers); after `timeout`, kill what is left."""
         self.note_descendants()
         if self.proc.poll() is None:
+            self.signals_when_sent = signal_states(self.proc.pid)  # said in the test's message if it does not end
             self.proc.send_signal(sig)
         try:
             return self.wait(timeout)

@@ -36,6 +36,11 @@ def _tier(name: str, t: dict[str, Any] | None) -> tuple[bool, str, list[str]]:
     text = f"{name} ({t.get('limit_rpm')} RPM): the mock answered {ok200} OK, {n429} 429 of {sent}"
     if int(t.get("limit_rpm") or 0) != rpm:
         details.append(f"{name}: the mock's tier allows {t.get('limit_rpm')} RPM, the claim says {rpm}.")
+    span = t.get("span_s")
+    if isinstance(span, int | float) and ok200 > rpm:
+        details.append(f"{name}: the {sent} requests took {span:.3g} s from the first send to the last answer; the "
+                       f"tier's bucket refills {rpm / 60:.3g} a second meanwhile, which let {ok200 - rpm} more "
+                       "through.")
     app = t.get("app")
     if not app:
         details.append(f"{name}: the app's limiter configured from the tier was not checked.")

@@ -21,7 +21,7 @@ import pytest
 
 from bench.errors import ServerStartError
 from bench.mock.process import MockServer, running_mock
-from bench.servers import forkserver
+from bench.servers import forkserver, priority
 from bench.servers.app import AppServer, running_app
 from bench.servers.forkserver import ForkedProcess, ForkServer, forked_apps
 
@@ -105,6 +105,19 @@ def test_two_workers_are_spawned_by_the_forked_supervisor(mock: MockServer, fork
         _chat(app)
         tree = [app.pid, *children]
     assert _gone(tree, 10.0) == []
+
+
+def test_an_app_forked_under_lowered_priority_runs_there_workers_and_all(mock: MockServer,
+                                                                         fork_server: ForkServer) -> None:
+    """The heavy lane's apps (bench/run/orchestrator.py) at idle priority, their workers too; the next app not."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    with priority.lowered(priority.IDLE_NICE), running_app("async", mock.api_base, workers=2) as app:
+        assert isinstance(app.proc, ForkedProcess)
+        tree = [psutil.Process(app.pid), *psutil.Process(app.pid).children(recursive=True)]
+        assert len(tree) >= 3 and {p.nice() for p in tree} == {max(base, priority.IDLE_NICE)}
+        _chat(app)
+    with running_app("async", mock.api_base) as app:
+        assert psutil.Process(app.pid).nice() == base
 
 
 def test_sigkilled_app_reports_its_signal(mock: MockServer, fork_server: ForkServer) -> None:

@@ -105,7 +105,7 @@ def test_bad_cost_flags_are_one_line(capsys: pytest.CaptureFixture[str], no_run:
 
 
 def _fake_run_plan(calls: list[dict[str, Any]]) -> Any:
-    def run_plan(plan: Any, progress: Any = None) -> dict[str, Any]:
+    def run_plan(plan: Any, progress: Any = None, *, report: bool = False) -> dict[str, Any]:
         profile, backend, out = plan.profile, plan.backend, plan.out_dir
         calls.append({"backend": backend, "app_env": [s.app_env for s in profile.steps]})
         usage = {"input_tokens": 60, "output_tokens": 100, "calls": 5, "unreported": 0}

@@ -12,9 +12,13 @@ from bench.errors import UsageError
 from bench.run.config import RunConfig, validate
 from bench.run.profiles import PROFILES, Profile, Step
 from bench.run.schedule import (
+    BESIDE,
     HEAVY_AT_ONCE,
+    HEAVY_BESIDE,
     HEAVY_CONTENTION,
     PACED_AT_ONCE,
+    POOLED,
+    WORKERS_AT_ONCE,
     lane,
     makespan_estimate_s,
     paced,
@@ -52,7 +56,7 @@ def test_paced_variants_are_those_a_blocked_loop_or_a_limiter_paces(variant: str
     assert paced(variant) is expected
 
 
-def test_unpaced_bursts_run_alone_heavy_with_heavy_the_rest_paced() -> None:
+def test_unpaced_bursts_run_alone_cold_bursts_heavy_workers_apart_the_rest_paced() -> None:
     assert lane(Step("burst", ("async",), (), latency_ms=100.0), "async") == "alone"
     assert lane(Step("burst", ("async",), (), latency_ms=999.0), "threadpool") == "alone"
     # Against an upstream of 1 s or more its latency paces an unpaced burst too (the seed's: 3.48 s at 3 s).
@@ -61,9 +65,12 @@ def test_unpaced_bursts_run_alone_heavy_with_heavy_the_rest_paced() -> None:
     assert lane(Step("sweep", ("async",), ()), "threadpool") == "alone"
     assert lane(Step("sweep", ("async",), (), latency_ms=3000.0), "async") == "alone"
     assert lane(Step("stream", ("async",), ()), "async") == "alone"
-    assert lane(Step("burst", ("sync",), (), latency_ms=100.0), "sync") == "paced"
+    # A blocked loop at a fast upstream: its makespan is partly the app's CPU per request (12% at 100 ms).
+    assert lane(Step("burst", ("sync",), (), latency_ms=100.0), "sync") == "blocked"
+    assert lane(Step("burst", ("sync",), (), latency_ms=999.0), "async:call=blocking") == "blocked"
     # One request per second or slower from a blocked loop: nearly no CPU, so it runs in the background.
     assert lane(Step("burst", ("sync",), (), latency_ms=1000.0), "sync") == "background"
+    assert lane(Step("burst", ("sync",), (), latency_ms=100.0, workers=2), "sync") == "workers"
     assert lane(Step("burst", ("async-limited",), (), latency_ms=3000.0), "async-limited") == "paced"
     assert lane(Step("cold-burst", ("async",), ()), "async") == "heavy"
     # A memory window's closed loop serves as many requests as the CPU allows: its live agents are the CPU's too.
@@ -76,8 +83,9 @@ def test_unpaced_bursts_run_alone_heavy_with_heavy_the_rest_paced() -> None:
     assert lane(Step("steady", ("async-limited",), ()), "async-limited") == "paced"
     assert lane(Step("steady", ("async",), (), upstream_limit_rps=10.0), "async") == "paced"
     assert lane(Step("workers", ("async-limited",), (), upstream_limit_rps=10.0), "async-limited") == "paced"
-    # Several workers: their start and retry storms would starve the limiter steps' 1-second windows.
-    assert lane(Step("workers", ("async-limited",), (), workers=4), "async-limited") == "heavy"
+    # Several workers: their start and retry storms need the CPU (and would starve the limiter steps' windows).
+    assert lane(Step("workers", ("async-limited",), (), workers=4), "async-limited") == "workers"
+    assert lane(Step("workers", ("async-limited",), (), workers=2), "async-redis-limited") == "workers"
 
 
 def test_paced_and_cold_bursts_get_one_unit_per_repetition_others_one_per_variant() -> None:
@@ -89,7 +97,7 @@ def test_paced_and_cold_bursts_get_one_unit_per_repetition_others_one_per_varian
     ))
     got = [(u.step.scenario, u.variants, u.reps, u.lane) for u in units(profile, "overlap")]
     assert got == [
-        ("burst", ("sync",), (0,), "paced"), ("burst", ("sync",), (1,), "paced"),
+        ("burst", ("sync",), (0,), "blocked"), ("burst", ("sync",), (1,), "blocked"),
         ("burst", ("async",), (0, 1), "alone"),
         # Paced by a 3 s upstream, an unpaced burst's repetitions still share one app: never two side by side.
         ("burst", ("async",), (0, 1), "paced"),
@@ -97,7 +105,7 @@ def test_paced_and_cold_bursts_get_one_unit_per_repetition_others_one_per_varian
         ("cold-burst", ("locked",), (0,), "heavy"), ("cold-burst", ("locked",), (1,), "heavy"),
         ("cold-burst", ("locked",), (2,), "heavy"),
         # C7 judges repetition 0 as the cold start and the rest warm on the same app: never split.
-        ("workers", ("async-limited",), (0, 1), "heavy"),
+        ("workers", ("async-limited",), (0, 1), "workers"),
     ]
     assert [u.index for u in units(profile, "overlap")] == list(range(10))
 
@@ -122,21 +130,32 @@ def test_makespan_estimate_packs_beside_units_on_the_pool() -> None:
     profile = Profile("t", "", (Step("burst", ("sync",), (), users=50, latency_ms=100.0, repeat=2),))
     one = unit_estimate_s(units(profile, "overlap")[0])
     assert makespan_estimate_s(units(profile, "overlap")) == pytest.approx(one)  # side by side: one burst's time
-    assert makespan_estimate_s(units(profile, "overlap"), pools={"paced": 1}) == pytest.approx(2 * one)
+    assert makespan_estimate_s(units(profile, "overlap"), pools={**POOLED, "blocked": 1}) == pytest.approx(2 * one)
     # More units than slots: the pool's longest slot; for the CPU-bound heavy lane, never less than its work over
-    # the cores, with the contention measured.
+    # the cores, with the contention measured, and as it runs at idle priority beside the others, HEAVY_BESIDE more.
     many = Profile("t", "", (Step("cold-burst", ("locked",), (), repeat=HEAVY_AT_ONCE * 2),))
     all_units = units(many, "overlap")
     total = sum(unit_estimate_s(u) for u in all_units)
     cores = min(HEAVY_AT_ONCE, os.cpu_count() or 1)
-    assert makespan_estimate_s(all_units) == pytest.approx(max(total / HEAVY_AT_ONCE, total / cores * HEAVY_CONTENTION))
-    assert makespan_estimate_s(all_units) >= total / cores
-    # The lanes follow each other: heavy, then paced.
-    both = Profile("t", "", (Step("cold-burst", ("locked",), (), repeat=1),
-                             Step("burst", ("sync",), (), latency_ms=100.0, repeat=PACED_AT_ONCE)))
-    estimates = {u.lane: unit_estimate_s(u) for u in units(both, "overlap")}
-    heavy = max(estimates["heavy"], estimates["heavy"] / cores * HEAVY_CONTENTION)
-    assert makespan_estimate_s(units(both, "overlap")) == pytest.approx(heavy + estimates["paced"])
+    heavy = max(total / HEAVY_AT_ONCE, total / cores * HEAVY_CONTENTION)
+    assert makespan_estimate_s(all_units) == pytest.approx(heavy * HEAVY_BESIDE)
+    # The blocked units, then the paced ones and the alone ones after each other; the heavy lane beside them.
+    lanes = Profile("t", "", (Step("cold-burst", ("locked",), (), repeat=1),
+                              Step("burst", ("sync",), (), latency_ms=100.0, repeat=PACED_AT_ONCE),
+                              Step("steady", ("async",), (), repeat=1),
+                              Step("burst", ("async",), (), latency_ms=100.0, repeat=3)))
+    estimates = {u.lane: unit_estimate_s(u) for u in units(lanes, "overlap")}
+    waves = estimates["blocked"] + (estimates["paced"] + estimates["alone"]) * BESIDE
+    assert makespan_estimate_s(units(lanes, "overlap")) == pytest.approx(max(waves, estimates["heavy"] * HEAVY_BESIDE))
+    # Several workers beside the paced and alone units, after the blocked ones: the longer of the two.
+    workers = Profile("t", "", (Step("burst", ("sync",), (), latency_ms=100.0, repeat=1),
+                                Step("workers", ("async-limited",), (), workers=8, duration_s=60.0, rate=1.0,
+                                     repeat=2)))
+    est = {u.lane: unit_estimate_s(u) for u in units(workers, "overlap")}
+    assert est["workers"] > 60.0
+    alone_workers = est["workers"] / min(WORKERS_AT_ONCE, os.cpu_count() or 1) * HEAVY_CONTENTION
+    assert makespan_estimate_s(units(workers, "overlap")) == pytest.approx(
+        est["blocked"] + max(est["workers"], alone_workers) * BESIDE)
 
 
 def test_the_overlapping_schedule_is_estimated_shorter_than_the_serial_one() -> None:
@@ -171,43 +190,63 @@ def test_stage_clock_sums_work_from_several_threads() -> None:
     assert "measure" in describe(got)
 
 
-def test_lanes_run_paced_while_the_background_starts_then_alone_then_heavy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Background and heavy from the start; blocked alone; then paced with the extra tasks, and the several-worker
+    units beside the paced and alone ones; the alone units last, after the paced ones and the extra tasks. Each
+    unit's children at its lane's priority: heavy idle, workers low, the rest the harness's."""
     from bench.run import orchestrator
+    from bench.servers import priority
 
     profile = Profile("t", "", (
         Step("burst", ("sync",), (), latency_ms=3000.0, repeat=1),  # background
         Step("burst", ("async",), (), latency_ms=100.0, repeat=1),  # alone
         Step("cold-burst", ("locked",), (), repeat=2),  # heavy
+        Step("burst", ("sync",), (), latency_ms=100.0, repeat=2),  # blocked
         Step("burst", ("async",), (), latency_ms=3000.0, repeat=1),  # paced: its 3 s upstream paces it
         Step("steady", ("async-limited",), (), repeat=1),  # paced
+        Step("workers", ("async-limited",), (), workers=4, repeat=1),  # workers
     ))
     events: list[tuple[str, str, float]] = []
+    nice: dict[str, set[int]] = {}
     lock = threading.Lock()
 
     def fake_unit(unit: object, run: object, under_way: threading.Event | None = None) -> None:
+        lane_name = unit.lane  # type: ignore[attr-defined]
         with lock:
-            events.append(("start", unit.lane, time.monotonic()))  # type: ignore[attr-defined]
+            events.append(("start", lane_name, time.monotonic()))
+            nice.setdefault(lane_name, set()).add(priority.current())
         if under_way is not None:
             under_way.set()
-        time.sleep(0.05)
+        time.sleep({"workers": 0.3, "background": 0.5}.get(lane_name, 0.05))
         with lock:
-            events.append(("end", unit.lane, time.monotonic()))  # type: ignore[attr-defined]
+            events.append(("end", lane_name, time.monotonic()))
 
     monkeypatch.setattr(orchestrator, "_run_unit", fake_unit)
     monkeypatch.setattr(orchestrator, "BACKGROUND_SETTLE_S", 0.0)
+    monkeypatch.setattr(priority, "lower_this_thread", lambda nice=0: None)  # the test's threads keep their priority
 
     class Run:
         serial_s = None
         stop = threading.Event()
         clock = StageClock()
 
-    probes: list[float] = []
-    orchestrator._run_units(units(profile, "overlap"), Run(), {"probes": lambda: probes.append(time.monotonic())})
+    probes: list[tuple[float, float]] = []
+
+    def probe() -> None:
+        t0 = time.monotonic()
+        time.sleep(0.1)
+        probes.append((t0, time.monotonic()))
+
+    orchestrator._run_units(units(profile, "overlap"), Run(), {"probes": probe})
     started = {lane: min(t for kind, ln, t in events if kind == "start" and ln == lane) for _, lane, _ in events}
     ended = {lane: max(t for kind, ln, t in events if kind == "end" and ln == lane) for _, lane, _ in events}
-    assert started["background"] <= started["paced"]
-    assert len(probes) == 1 and probes[0] < started["alone"]  # the extra tasks (mock probes) go with the paced lane
-    # The paced lane ends before the alone units start, and those before the heavy ones: never beside each other.
-    assert ended["paced"] <= started["alone"] and ended["alone"] <= started["heavy"]
-    assert started["paced"] < ended["background"]  # paced beside the background
-    assert Run.clock.as_dict()["phases"].keys() >= {"paced", "alone", "heavy", "background start"}
+    assert started["background"] <= started["blocked"] and started["heavy"] <= started["blocked"] + 0.04
+    assert ended["blocked"] <= started["paced"] and ended["blocked"] <= started["workers"]
+    assert ended["blocked"] <= probes[0][0] and probes[0][1] <= started["alone"]  # the extra tasks beside paced
+    assert ended["paced"] <= started["alone"]
+    assert started["alone"] < ended["workers"]  # the several-worker units go on beside the alone ones
+    assert started["paced"] < ended["background"]
+    assert nice == {"background": {0}, "alone": {0}, "blocked": {0}, "paced": {0}, "heavy": {priority.IDLE_NICE},
+                    "workers": {priority.LOW_NICE}}
+    assert Run.clock.as_dict()["phases"].keys() >= {"blocked", "paced", "alone", "heavy", "workers",
+                                                     "background start"}

@@ -330,6 +330,17 @@ def test_c10_settings_and_both_tiers(results: dict[str, Any]) -> None:
     assert v.status == "partial" and "not shown for tier-2" in v.verdict
 
 
+def test_c10_a_bucket_that_refilled_during_the_tier_check_is_said(results: dict[str, Any]) -> None:
+    t = results["probes"]["tier_limits"]["tier-2"]
+    t.update(sent=62, ok_200=62, rate_limited_429=0, span_s=2.4)  # one by one on a busy machine: 2 refilled
+    v = verdict(results, "C10")
+    assert v.status == "partial" and "not shown for tier-2" in v.verdict
+    assert any("took 2.4 s" in d and "let 2 more through" in d for d in v.details)
+    t.update(sent=62, ok_200=60, rate_limited_429=2, span_s=0.3)
+    v = verdict(results, "C10")
+    assert v.status == "reproduced" and not any("refills" in d for d in v.details)
+
+
 def test_c10_the_mock_alone_is_not_the_app_following_the_tier(results: dict[str, Any]) -> None:
     del results["probes"]["tier_limits"]["tier-1"]["app"]
     v = verdict(results, "C10")
