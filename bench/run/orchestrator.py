@@ -313,7 +313,7 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
 
         def task(unit: Unit) -> None:
             try:
-                # The harness's own share too (its samplers, reads, records): a heavy pool's threads run nothing else.
+                # The harness's threads for it too (samplers, reads, records): a lane's pool threads run nothing else.
                 priority.lower_this_thread(nice)
                 with priority.lowered(nice):
                     _run_unit(unit, run)

@@ -56,7 +56,7 @@ DEFAULT_SCHEDULE = "overlap"
 # about 8 s of CPU in 22 s, under a fifth of 2 cores). Beside the several-worker steps' start-up storms at the same
 # priority (since moved to their own lane, below it) 6 at once starved C6's and C10's 1-second windows.
 PACED_AT_ONCE = 8
-# CPU-bound, one per core, plus one: a unit with several workers spends most of its time draining at 10 req/s.
+# Cold bursts side by side: one per core, plus one (each waits on its app's start and its burst's upstream calls).
 HEAVY_AT_ONCE = max(1, min(4, os.cpu_count() or 1)) + 1
 
 # Several-worker units at once: one. Two at once beside the alone units (the seed's 8 and 4 workers) cut the memory
@@ -64,8 +64,8 @@ HEAVY_AT_ONCE = max(1, min(4, os.cpu_count() or 1)) + 1
 # unanswered after 20 s.
 WORKERS_AT_ONCE = 1
 
-# Seconds of work a worker's cold start adds to a several-worker unit (fitted with the heavy lane's contention:
-# quick's 4 workers x 2 variants, the seed's 2 + 4 + 8 x 2; their heavy lanes took 44.6 and 131.6 s).
+# Seconds of work a worker's cold start adds to a several-worker unit (fitted when these units shared the heavy
+# lane: quick's 4 workers x 2 variants, the seed's 2 + 4 + 8 x 2; their heavy lanes took 44.6 and 131.6 s).
 WORKER_COLD_START_S = 1.0
 
 # A blocked event loop serves one request per upstream latency: at 1 s or more that is under 1% of a core. And an

@@ -1,7 +1,7 @@
-"""Idle priority for the processes of steps judged on counts, so they run beside the timed steps on the CPU those
-leave, instead of after them.
+"""Lower CPU priority for the processes of steps that count things (idle) or need CPU but time nothing the others
+measure (low), so they run beside the timed steps on the CPU those leave, instead of after them.
 
-    with priority.lowered():       # in the thread that starts a unit's app, mock and Locust runs
+    with priority.lowered(nice):   # in the thread that starts a unit's app, mock and Locust runs
         ...                        # every child started from this thread: preexec_for_child() / the fork servers
 
 A child lowers its own priority at birth, before it starts a thread or forks a worker (both inherit it):
@@ -49,8 +49,9 @@ def current() -> int:
 
 def lower_this_thread(nice: int = IDLE_NICE) -> None:
     """Raise the calling thread's own nice value (Linux: each thread has its own; not undone when the thread is
-    reused, so only for threads that do nothing else). For in-process work beside the timed units, such as imports:
-    the units' processes come first. Elsewhere (where PRIO_PROCESS takes a process id, not a thread's) nothing."""
+    reused, so only for threads that do nothing else, such as a lowered lane's pool). It orders the harness's own
+    threads only: between processes the session groups decide (see above), so in-process work still competes at
+    the harness's share. Elsewhere (where PRIO_PROCESS takes a process id, not a thread's) nothing."""
     if not sys.platform.startswith("linux") or nice <= 0:
         return
     with contextlib.suppress(OSError):
