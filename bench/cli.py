@@ -11,7 +11,8 @@ import importlib
 import sys
 from types import ModuleType
 
-from bench.errors import BenchError, OneLineParser, Terminated, interrupt_code, raise_on_sigterm
+from bench.errors import BenchError, OneLineParser, Terminated, interrupt_code, raise_on_sigterm, stacks_on_sigusr1
+from bench.servers import stop_deadline
 
 # name -> module; imported lazily so `bench mock` does not pay for pandas and matplotlib.
 COMMANDS: dict[str, str] = {
@@ -46,12 +47,16 @@ def build_parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    as_program = argv is None  # the `bench` command itself, not a caller (tests) handing it arguments
     argv = sys.argv[1:] if argv is None else argv
     # Import only the command asked for; `bench --help` and unknown names import them all for the listing.
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     parser = build_parser(_load(chosen))
     args = parser.parse_args(argv)
     raise_on_sigterm()
+    if as_program:  # process-wide: a caller's own signals and threads are left alone
+        stacks_on_sigusr1()
+        stop_deadline.arm()  # a stop that does not end by itself is ended (bench/servers/stop_deadline.py)
     try:
         return int(args._run(args) or 0)
     except BenchError as exc:

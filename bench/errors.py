@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 
@@ -51,6 +52,13 @@ class Terminated(KeyboardInterrupt):
 
 def raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` writes every thread's Python stack to stderr and the command goes on: what a run that
+    seems stuck is doing (faulthandler's C-level handler, so it answers even when the main thread is blocked)."""
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, file=2, all_threads=True, chain=False)  # fd 2: sys.stderr may be a proxy
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

@@ -213,6 +213,7 @@ class Probes(TypedDict, total=False):
     provider_call_ns: dict[str, ProviderCall]  # per provider, the singleton built
     settings_echo: SettingsEcho  # this probe and the next run against the embedded mock only
     tier_limits: dict[str, TierLimit]
+    failed: dict[str, str]  # a mock probe that failed (settings_echo, tier_limits): its error in one line
     backend: BackendProbe  # every `bench run` and `bench gate`, whatever the backend
 
 

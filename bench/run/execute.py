@@ -43,6 +43,7 @@ class RunContext:
     load_workers: LoadWorkers | None = None  # Locust workers on other hosts (`bench run --locust-workers`)
     clock: StageClock | None = None  # where the run's time goes (bench/run/stages.py)
     under_way: threading.Event | None = None  # set as this run's load starts (a background unit's signal)
+    stop: threading.Event | None = None  # the whole run is stopping: this run's Locust is told to quit as it starts
 
 
 def _job(ctx: RunContext) -> LocustJob:
@@ -52,6 +53,7 @@ def _job(ctx: RunContext) -> LocustJob:
         duration_s=scenario.duration_s(step), rate=scenario.rate(step), variant=ctx.variant,
         repetition=ctx.repetition, processes=ctx.processes, load_workers=ctx.load_workers,
         client_timeout_s=scenario.client_timeout_s(step, ctx.users, ctx.serial_s), options=ctx.locust_options,
+        stop=ctx.stop,
     )
 
 

@@ -87,6 +87,9 @@ class LocustJob:
     options: Mapping[str, Any] = field(default_factory=dict)  # further scenario options by dest
     extra_args: tuple[str, ...] = ()  # raw Locust arguments, appended last
     locustfile: Path = DEFAULT_LOCUSTFILE
+    # Set when the whole run stops (bench/run/orchestrator.py): a Locust that starts just as `stop_running_locusts()`
+    # went through the runs under way is stopped as it is registered, instead of running its whole length.
+    stop: threading.Event | None = field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> ScenarioSpec:
@@ -267,6 +270,8 @@ def run_locust(job: LocustJob) -> LocustResult:
         with _RUNNING_LOCK:
             _RUNNING[threading.get_ident()] = proc
         try:
+            if job.stop is not None and job.stop.is_set():  # set before the stopper looked: it did not see this one
+                proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True

@@ -475,7 +475,7 @@ def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None) -> None
                                                        processes=config.processes, serial_s=run.serial_s,
                                                        locust_options=locust_options,
                                                        load_workers=config.load_workers(), clock=clock,
-                                                       under_way=under_way))
+                                                       under_way=under_way, stop=run.stop))
                             entry["wall_s"] = round(time.perf_counter() - t0, 3)
                             with clock.stage("stop"):
                                 app_stack.close()

@@ -72,11 +72,11 @@ class TreeSampler:
             self._sample()
             next_t += self.interval
             now = time.perf_counter()
-            if next_t < now:
-                # Fell behind (a busy machine): skip the missed samples rather than catch up back to back. Two
-                # cpu_percent readings microseconds apart turn one clock tick into thousands of % (seen: 20,000% in
-                # a blocking app's 150 s burst, a 550% mean for one process on 2 cores).
-                next_t = now + self.interval
+            # Fell behind (a busy machine): skip the missed samples rather than catch up back to back. Two
+            # cpu_percent readings microseconds apart turn one clock tick into thousands of % (seen: 20,000% in a
+            # blocking app's 150 s burst, a 550% mean for one process on 2 cores). Nor nearly back to back: a
+            # sample that took most of its interval is followed half an interval later at the soonest.
+            next_t = now + self.interval if next_t < now else max(next_t, now + self.interval / 2)
             self._stop.wait(max(0.0, next_t - now))
 
     def start(self) -> TreeSampler:

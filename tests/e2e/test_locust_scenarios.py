@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import socket
 import textwrap
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,19 @@ def test_concurrency_is_a_closed_loop(tmp_path: Path, async_app: ServerProcess) 
     for recs in by_user.values():  # a user's next request leaves only after its previous answer
         recs.sort(key=lambda r: r["t_send"])
         assert all(b["t_send"] >= a["t_end"] for a, b in itertools.pairwise(recs))
+
+
+def test_a_locust_started_as_the_run_stops_is_told_to_quit_at_once(tmp_path: Path, async_app: ServerProcess) -> None:
+    # The stopper (stop_running_locusts) went through the runs under way before this one was registered: the job's
+    # stop event, set first, is what ends it. Without it the run would go its whole 60 s.
+    stop = threading.Event()
+    stop.set()
+    result = run_locust(LocustJob(scenario="concurrency", host=async_app.url, out_dir=tmp_path / "stopped", users=2,
+                                  duration_s=60.0, client_timeout_s=30.0, stop=stop))
+    assert not result.timed_out and result.wall_s < 30.0, result.log_tail
+    unset = run_locust(LocustJob(scenario="concurrency", host=async_app.url, out_dir=tmp_path / "unset", users=2,
+                                 duration_s=2.0, client_timeout_s=30.0, stop=threading.Event()))
+    assert unset.wall_s >= 2.0 and unset.recorded >= 4  # an event not set changes nothing
 
 
 def test_stream_records_ttft_and_gaps(tmp_path: Path, async_app: ServerProcess) -> None:

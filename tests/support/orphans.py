@@ -25,6 +25,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.support.sigstate import signal_state
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = [sys.executable, "-m", "bench"]
 SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}
@@ -65,6 +67,8 @@ class Trial:
     leaked_ports: list[int] = field(default_factory=list)
     reused_ports: list[str] = field(default_factory=list)  # a noted port since bound by a process not of the trial
     exit_code: int | None = None
+    still_running: str = ""  # a command that outlived its wait: its signal state and its log's tail (stacks)
+    forced: str = ""  # the stop deadline ended it (bench/servers/stop_deadline.py): what it said, stacks included
 
 
 def _note(root: psutil.Process, trial: Trial) -> None:
@@ -121,8 +125,10 @@ def run_trial(kind: str, sig: str, *, delay_s: float | None = None, max_delay_s:
             _note(root, trial)
             if proc.poll() is None:
                 proc.send_signal(SIGNALS[sig])
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 trial.exit_code = proc.wait(timeout=60.0)
+            except subprocess.TimeoutExpired:
+                trial.still_running = _what_it_is_doing(proc, Path(tmp) / "log.txt", stacks=argv[:3] == BENCH)
         finally:
             stop.set()
             watcher.join()
@@ -139,7 +145,22 @@ def run_trial(kind: str, sig: str, *, delay_s: float | None = None, max_delay_s:
                     trial.reused_ports += [f"{port} by pid {pid}" for pid in owners]
             _cleanup(trial, proc)
             log.close()
+            said = (Path(tmp) / "log.txt").read_bytes().decode(errors="replace")
+            if "stopping now (every thread's stack follows" in said:
+                trial.forced = said[said.rindex("\nbench: "):][:8000]
     return trial
+
+
+def _what_it_is_doing(proc: subprocess.Popen[bytes], log_path: Path, *, stacks: bool) -> str:
+    """A command still running long after its signal: its signal masks, and for `bench` every thread's stack (it
+    writes them to its stderr on SIGUSR1: bench/errors.py; to Locust SIGUSR1 would be the end), from its log."""
+    state = signal_state(proc.pid)
+    if stacks:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+    tail = log_path.read_bytes()[-8000:].decode(errors="replace") if log_path.exists() else ""
+    return f"{state}\n--- its log's tail ---\n{tail}"
 
 
 def _alive(trial: Trial) -> list[str]:

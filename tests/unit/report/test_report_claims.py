@@ -370,6 +370,18 @@ def test_c10_not_measured_without_probes(results: dict[str, Any]) -> None:
     assert verdict(results, "C10").status == "not measured"
 
 
+def test_c10_a_probe_that_failed_is_not_measured_whatever_the_other_found(results: dict[str, Any]) -> None:
+    del results["probes"]["tier_limits"]
+    results["probes"]["failed"] = {"tier_limits": "ConnectTimeout: timed out"}
+    v = verdict(results, "C10")  # the echo held: without the tiers that is not "partial", nor "reproduced"
+    assert v.status == "not measured" and "probe `tier_limits` failed (ConnectTimeout: timed out)" in v.verdict
+    assert ".env values read back: 3/3" in v.measured
+    del results["probes"]["settings_echo"]
+    results["probes"]["failed"]["settings_echo"] = "ServerStartError: not ready"
+    v = verdict(results, "C10")
+    assert v.status == "not measured" and "probe `settings_echo` failed (ServerStartError: not ready)" in v.measured
+
+
 def test_c4_against_a_serializing_backend_without_a_probe_is_not_judged(results: dict[str, Any]) -> None:
     results["backend"] = {"kind": "local-llm", "model": "smollm2-135m", "server": "llama-cpp-python 0.3.36",
                           "serializes": True}
