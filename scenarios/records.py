@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from scenarios.record_ledger import apply_offset
 
 RECORD_VERSION = 1
@@ -115,42 +117,34 @@ def build_record(
     # The user knows failures the event cannot show (an SSE error event, a cut stream); those win.
     kind = context.get("error_kind") or classify_error(exception, status)
     detail = (context.get("error_detail") or error_detail(exception)) if kind else None
-    record: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
-    record.update(
-        v=RECORD_VERSION,
-        t_send=t_send,
-        t_first_byte=t_first_byte,
-        t_end=t_end,
-        t_planned=context.get("t_planned"),
-        latency_ms=_ms(t_end - t_send),
-        ttfb_ms=_ms(t_first_byte - t_send) if t_first_byte is not None else None,
-        status=int(status or 0),
-        error=kind or None,
-        error_detail=detail,
-        bytes=int(context.get("bytes", response_length) or 0),
-        method=method,
-        name=name,
-        variant=labels.variant,
-        scenario=labels.scenario,
-        repetition=labels.repetition,
-        worker=worker,
-        pid=pid,
-    )
-    for key in ("user", "step", "chunks", "ttft_ms", "max_gap_ms", "mean_gap_ms", "agent_id", "server_pid"):
-        record[key] = context.get(key)
-    return record
+    get = context.get
+    # One literal in RECORD_FIELDS' order (the hot path of a Locust process at its ceiling: about 3 us, against 8
+    # for filling `dict.fromkeys(RECORD_FIELDS)`).
+    return {
+        "v": RECORD_VERSION, "t_send": t_send, "t_first_byte": t_first_byte, "t_end": t_end,
+        "t_planned": get("t_planned"), "latency_ms": _ms(t_end - t_send),
+        "ttfb_ms": _ms(t_first_byte - t_send) if t_first_byte is not None else None,
+        "status": int(status or 0), "error": kind or None, "error_detail": detail,
+        "bytes": int(get("bytes", response_length) or 0), "method": method, "name": name,
+        "variant": labels.variant, "scenario": labels.scenario, "repetition": labels.repetition,
+        "worker": worker, "pid": pid, "user": get("user"), "step": get("step"), "chunks": get("chunks"),
+        "ttft_ms": get("ttft_ms"), "max_gap_ms": get("max_gap_ms"), "mean_gap_ms": get("mean_gap_ms"),
+        "agent_id": get("agent_id"), "server_pid": get("server_pid"),
+    }
 
 
 class RecordWriter:
-    """Appends records to `records-w<worker>-p<pid>.jsonl` in `directory`, one flushed line each.
+    """Appends records to `records-w<worker>-p<pid>.jsonl` in `directory`, one line per record, each in one write.
 
-    Line buffering costs a write per request but means a killed process loses at most a partial line.
+    A write per request (no buffer) means a killed process loses at most a partial line. orjson makes the line
+    (about 1.5 us against 17 for `json.dumps` of a record): at a Locust process's ceiling against a mock that
+    answers at once (~2,600 requests a second, ~380 us each) the record is on every request's path.
     The file is (re)opened lazily, so a writer inherited across a fork opens its own file in the child.
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
         self._pid: int | None = None
         self.count = 0
 
@@ -159,10 +153,10 @@ class RecordWriter:
         if self._fh is None or self._pid != pid:
             self.directory.mkdir(parents=True, exist_ok=True)
             path = self.directory / f"records-w{int(record.get('worker') or 0):03d}-p{pid}.jsonl"
-            self._fh = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._fh = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
             self._pid = pid
             self.count = 0
-        self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._fh.write(record_line(record))
         self.count += 1
 
     def close(self) -> None:
@@ -171,19 +165,35 @@ class RecordWriter:
         self._fh = None
 
 
+def record_line(record: Mapping[str, Any]) -> bytes:
+    """One record as a JSON line. Values orjson does not know (a numpy number, a Decimal a user's reply carried)
+    become their float or text; NaN and infinities become null (strict JSON, where `json.dumps` wrote NaN)."""
+    return orjson.dumps(record, default=_plain, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
     """The records of one file and the number of lines that were not valid JSON objects (a killed writer)."""
     records: list[dict[str, Any]] = []
     bad = 0
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         for line in fh:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                bad += 1
-                continue
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                try:  # what orjson refuses and json reads (NaN, a number past 64 bits): a file of an older writer
+                    obj = json.loads(line)
+                except ValueError:  # a partial line (a killed writer), or bytes that are not UTF-8
+                    bad += 1
+                    continue
             if isinstance(obj, dict):
                 records.append(obj)
             else:
@@ -209,7 +219,6 @@ def merge_files(
         bad += b
     records.sort(key=lambda r: (r.get("t_send") or 0.0, r.get("worker") or 0, r.get("user") or 0))
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(out_path, "w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    with open(out_path, "wb") as fh:
+        fh.writelines(record_line(rec) for rec in records)
     return records, bad

@@ -16,7 +16,6 @@ from __future__ import annotations
 import locust  # noqa: F401  # gevent monkey-patching must come before anything else in a Locust process
 
 # isort: split
-import json
 import logging
 import os
 import time
@@ -31,6 +30,7 @@ from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, STATE_S
 from scenarios import clock, completion
 from scenarios.clock_sync import ClockEstimate, Sample
 from scenarios.record_ledger import WorkerLedger, record_file_name, write_workers_file
+from scenarios.records import record_line
 from scenarios.runstate import get_run
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class MasterStream:
         self.environment = environment
         self.runner: MasterRunner = environment.runner
         self.ledgers: dict[str, WorkerLedger] = {}
-        self._files: dict[str, IO[str]] = {}
+        self._files: dict[str, IO[bytes]] = {}
         self.participants: set[str] = set()  # workers in the current test
         self._ends_at_start: dict[str, int] = {}
         for kind, handler in ((RECORDS, self._on_records), (END, self._on_end), (PING, self._on_ping),
@@ -181,8 +181,8 @@ class MasterStream:
             if fh is None:
                 led.file = record_file_name(led.index, led.pid)
                 Path(directory).mkdir(parents=True, exist_ok=True)
-                fh = self._files[msg.node_id] = open(Path(directory) / led.file, "a", encoding="utf-8")  # noqa: SIM115
-            fh.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+                fh = self._files[msg.node_id] = open(Path(directory) / led.file, "ab")  # noqa: SIM115
+            fh.write(b"".join(record_line(r) for r in records))
             fh.flush()  # a master killed later keeps what arrived
         led.add_batch(int(data["seq"]), len(records))
         self.runner.send_message(ACK, {"seq": data["seq"]}, client_id=msg.node_id)

@@ -115,3 +115,30 @@ def test_merge_sorts_by_send_time_and_counts_bad_lines(tmp_path: Path) -> None:
     assert [r["t_send"] for r in records] == [1.0, 2.0, 3.0]
     assert bad == 1
     assert read_jsonl(tmp_path / "requests.jsonl") == (records, 0)
+
+
+def test_a_record_line_is_strict_json_whatever_the_values(tmp_path: Path) -> None:
+    import decimal
+
+    import numpy as np
+
+    from scenarios.records import record_line
+
+    rec = build_record(method="POST", name="/api/chat", response_time_ms=5.0, response_length=3, exception=None,
+                       start_time=100.0, status=200, context={"agent_id": np.int64(7), "ttft_ms": np.float64(1.5),
+                                                              "max_gap_ms": float("nan"),
+                                                              "mean_gap_ms": decimal.Decimal("2.25"),
+                                                              "server_pid": "é\"\n"},
+                       labels=LABELS, worker=0, pid=1)
+    line = record_line(rec)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    back = json.loads(line)  # strict: no NaN
+    assert back["agent_id"] == 7 and back["ttft_ms"] == 1.5 and back["max_gap_ms"] is None
+    assert back["mean_gap_ms"] == 2.25 and back["server_pid"] == "é\"\n" and tuple(back) == RECORD_FIELDS
+
+
+def test_reading_takes_what_an_older_writer_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "records-w000-p1.jsonl"
+    path.write_text('{"t_send": 1.0, "ttft_ms": NaN}\n{"t_send": 2.0}\n{"t_se\n[1, 2]\n', encoding="utf-8")
+    records, bad = read_jsonl(path)
+    assert [r["t_send"] for r in records] == [1.0, 2.0] and bad == 2  # a cut line and a line that is no object
