@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from bench.run.backends import LOCAL_MAX_TOKENS, LOCAL_MODEL, Backend
 from bench.run.config import RunConfig, RunPlan
 from bench.run.execute import RunContext, execute
 from bench.run.host import host_metadata
+from bench.run.interrupts import DeferredStop
 from bench.run.locust_job import stop_running_locusts
 from bench.run.profiles import WARM_UP_MESSAGE, WARM_UP_REQUESTS, Profile, Step
 from bench.run.scenario_facts import facts
@@ -296,6 +297,32 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
     ones going on beside them at their priorities). Pooled units longest first. The first failure (or Ctrl-C) stops
     the rest: no new unit or run starts, the running Locust runs are stopped, and the failure is raised here, in the
     main thread."""
+    # Ctrl-C and SIGTERM are noted, not raised mid-lock: the waits below poll `stop.check()` (bench/run/interrupts.py).
+    with DeferredStop(lambda: _stop_all(run)) as stop:
+        _lanes(all_units, run, extra, stop)
+
+
+def _stop_all(run: _Run) -> None:
+    """A stop signal came (from the watcher thread): no unit starts another run, the running Locusts quit now."""
+    run.stop.set()
+    stop_running_locusts()
+
+
+def _waited(futures: list[Future[None]], stop: DeferredStop, *, first_exception: bool = True) -> set[Future[None]]:
+    """`wait()` in slices, checking for a stop signal between them; the done futures once all are done or (with
+    `first_exception`) one has failed."""
+    while True:
+        done, pending = wait(futures, timeout=WAIT_SLICE_S, return_when=FIRST_EXCEPTION if first_exception
+                             else ALL_COMPLETED)
+        stop.check()
+        if not pending or (first_exception and any(not f.cancelled() and f.exception() for f in done)):
+            return done
+
+
+WAIT_SLICE_S = 0.2  # how often the main thread looks for a noted Ctrl-C while it waits on the lanes
+
+
+def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]], stop: DeferredStop) -> None:
     background = [u for u in all_units if u.lane == "background"]
     side_pool = ThreadPoolExecutor(max_workers=max(1, len(extra)), thread_name_prefix="bench-side")
     pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background"), side_pool]
@@ -328,7 +355,7 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
         return mine
 
     def wait_for(lane_futures: list[Future[None]]) -> None:
-        done, _ = wait(lane_futures, return_when=FIRST_EXCEPTION)
+        done = _waited(lane_futures, stop)
         _raise_first(list(done))
         _raise_first(futures)  # a unit of another lane that failed meanwhile
 
@@ -352,16 +379,19 @@ def _run_units(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], N
         wait_for(pooled("paced") + side)
         with run.clock.phase("background start"):  # what is left of it after the paced lane
             for event in under_way:  # a failed unit sets its event too: its failure is raised below
-                event.wait(timeout=BACKGROUND_START_S)
+                until = time.monotonic() + BACKGROUND_START_S
+                while not event.wait(timeout=WAIT_SLICE_S) and time.monotonic() < until:
+                    stop.check()
             if background:
                 last = max(e.at or time.monotonic() for e in under_way)
                 time.sleep(max(0.0, BACKGROUND_SETTLE_S - (time.monotonic() - last)))
         with run.clock.phase("alone"):
             for unit in (u for u in all_units if u.lane == "alone"):
+                stop.check()
                 _raise_first(futures)
                 _run_unit(unit, run)
         wait_for(workers + heavy)
-        wait(futures)
+        _waited(futures, stop, first_exception=False)
         _raise_first(futures)
     except BaseException:
         run.stop.set()

@@ -115,8 +115,8 @@ def standalone_steps(scenario: str, variants: tuple[str, ...]) -> tuple[Step, ..
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 1:25 on 2 cores (1:23-1:25 measured; "
-        "4:43-4:51 with --schedule serial)",
+        "every claim at short latencies (bursts of 50 at 100 ms); about 1:15-1:25 on 2 cores (1:13-1:25 measured, "
+        "with the machine's other load; 4:43-4:51 with --schedule serial)",
         (
             # C4 judges `async` (ainvoke alone) and `async-limited` (the seed's whole recommendation, ~4 s a burst
             # behind its 10 rps limiter): every profile that judges C4 runs both.
