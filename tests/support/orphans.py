@@ -67,6 +67,7 @@ class Trial:
     leaked_ports: list[int] = field(default_factory=list)
     reused_ports: list[str] = field(default_factory=list)  # a noted port since bound by a process not of the trial
     exit_code: int | None = None
+    stop_s: float | None = None  # from the signal to the command's exit
     still_running: str = ""  # a command that outlived its wait: its signal state and its log's tail (stacks)
     forced: str = ""  # the stop deadline ended it (bench/servers/stop_deadline.py): what it said, stacks included
 
@@ -125,8 +126,10 @@ def run_trial(kind: str, sig: str, *, delay_s: float | None = None, max_delay_s:
             _note(root, trial)
             if proc.poll() is None:
                 proc.send_signal(SIGNALS[sig])
+            sent = time.monotonic()
             try:
                 trial.exit_code = proc.wait(timeout=60.0)
+                trial.stop_s = time.monotonic() - sent
             except subprocess.TimeoutExpired:
                 trial.still_running = _what_it_is_doing(proc, Path(tmp) / "log.txt", stacks=argv[:3] == BENCH)
         finally:
@@ -213,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         procs += len(t.survivors)
         ports += len(t.leaked_ports)
         bad += bool(t.survivors or t.leaked_ports)
-        print(f"trial {i + 1}/{args.trials}: SIG{args.signal} after {t.delay_s:.1f} s, exit {t.exit_code}, "
+        print(f"trial {i + 1}/{args.trials}: SIG{args.signal} after {t.delay_s:.1f} s, exit {t.exit_code} "
+              + (f"{t.stop_s:.2f} s after it, " if t.stop_s is not None else "") +
               f"{len(t.seen) - 1} descendants seen, left: {len(t.survivors)} processes, "
               f"{len(t.leaked_ports)} ports {t.survivors or ''}"
               + (f" (not counted: port {', '.join(t.reused_ports)}, bound since by a process the trial never "

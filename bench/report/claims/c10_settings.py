@@ -70,11 +70,10 @@ def _tier(name: str, t: dict[str, Any] | None) -> tuple[bool, str, list[str]]:
        measured_by="probes: settings_echo, tier_limits (each tier: the mock alone, then the app's limiter)")
 def evaluate(results: dict[str, Any], rule: ClaimRule) -> Verdict:
     echo, tiers = R.get(results, "probes.settings_echo"), R.get(results, "probes.tier_limits")
+    failed = "; ".join(f"probe `{name}` failed ({error})"
+                       for name, error in sorted((R.get(results, "probes.failed") or {}).items()))
     if not echo and not tiers:
-        failed = R.get(results, "probes.failed") or {}
-        return rule.not_measured(mock_only(results) or "; ".join(
-            f"probe `{name}` failed ({error})" for name, error in sorted(failed.items()))
-            or "probes `settings_echo` and `tier_limits` absent")
+        return rule.not_measured(mock_only(results) or failed or "probes `settings_echo` and `tier_limits` absent")
     parts, details = [], []
     echo_ok = False
     if echo:
@@ -97,10 +96,8 @@ def evaluate(results: dict[str, Any], rule: ClaimRule) -> Verdict:
                        "seed's `def` dependency a cold burst can build several agents (C2), each with its own limiter, "
                        "and together they send more than the tier.")
     measured = "; ".join(parts)
-    if failed := R.get(results, "probes.failed"):
-        # A probe that failed measured nothing: what the other one found is shown, the verdict waits for both.
-        why = "; ".join(f"probe `{name}` failed ({error})" for name, error in sorted(failed.items()))
-        return rule.verdict("not measured", "not measured: " + why, measured, details=details)
+    if failed:  # a probe that failed measured nothing: what the other one found is shown, the verdict waits for both
+        return rule.verdict("not measured", "not measured: " + failed, measured, details=details)
     held = (["the .env settings"] if echo_ok else []) + [n for n, ok in tier_ok.items() if ok]
     if echo_ok and all(tier_ok.values()):
         return rule.verdict("reproduced", "reproduced for the .env settings and both tiers", measured,

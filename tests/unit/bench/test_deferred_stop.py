@@ -55,6 +55,23 @@ def test_a_second_signal_raises_at_once() -> None:
         pytest.fail("the second Ctrl-C did not raise")
 
 
+def test_a_second_sigterm_goes_to_the_callers_handler() -> None:
+    from bench.errors import raise_on_sigterm
+
+    before = signal.getsignal(signal.SIGTERM)
+    raise_on_sigterm()  # bench's own: raises Terminated and sets SIG_DFL, so that a third ends the process
+    try:
+        with pytest.raises(Terminated), DeferredStop(lambda: None):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(100):
+                time.sleep(0.01)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # its change kept, not undone on leaving
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def test_no_signal_no_stop() -> None:
     stopped: list[bool] = []
     with DeferredStop(lambda: stopped.append(True), poll_s=0.01) as stop:
