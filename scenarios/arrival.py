@@ -21,7 +21,7 @@ from scenarios import completion
 from scenarios.calls import post_chat
 from scenarios.runstate import get_run
 from scenarios.schedule import arrival_count, arrivals_for_worker
-from scenarios.users import ChatUser, release_time, wait_until
+from scenarios.users import ChatUser, final_release, wait_until
 
 
 def worker_slot(environment: Any) -> tuple[int, int]:
@@ -45,7 +45,7 @@ class ArrivalDriver(ChatUser):
         settings = get_run(self.environment).settings
         index, n_workers = worker_slot(self.environment)
         count = arrival_count(settings.rate, settings.duration, settings.max_arrivals)
-        release = release_time(self.environment)
+        release = final_release(self.environment)
         inflight = Group()
         try:
             for _, offset in arrivals_for_worker(settings.rate, count, index, n_workers):

@@ -9,10 +9,12 @@ import locust  # noqa: F401  # gevent monkey-patching must come before anything 
 
 # isort: split
 import csv
+import functools
 import logging
 import os
 from typing import Any
 
+import gevent.event
 from locust import events
 from locust import stats as locust_stats
 from locust.runners import MasterRunner, WorkerRunner
@@ -50,6 +52,7 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
     run = new_run(opts)
     run.extra["release_at_given"] = run.settings.release_at > 0
     attach(environment, run)
+    environment.events.spawning_complete.add_listener(functools.partial(_on_spawned, environment))
     spec = run.spec
     if not getattr(opts, "user_classes", None) and not isinstance(runner, WorkerRunner):
         # The scenario picks the user class unless User classes were named on the command line. Workers keep
@@ -89,6 +92,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     if not isinstance(environment.runner, WorkerRunner):
         settings = run.settings
         # Resolved afresh at every start (the web UI can start a test many times) unless given explicitly.
+        run.extra.pop("release_final", None)
         if not run.extra.get("release_at_given"):
             if settings.release_delay >= 0:
                 delay = settings.release_delay
@@ -96,12 +100,34 @@ def _on_test_start(environment: Any, **_: Any) -> None:
                 delay = 0.0  # a sweep starts with its first step, no gathering before it
             else:
                 delay = release_delay(int(opts.num_users or 1), float(opts.spawn_rate or 1))
+                if not isinstance(environment.runner, MasterRunner):
+                    # One process sees its own spawn end: the release moves up to just after it (`_on_spawned`);
+                    # the delay stays the latest it can be. A master's workers get it with their spawn message.
+                    run.extra["release_final"] = gevent.event.Event()
             # Set on the parsed options so the master's spawn messages carry it to every worker.
             opts.release_at = clock.now() + delay
             logger.info("release in %.2f s (epoch %.3f)", delay, opts.release_at)
         completion.start_hard_limit(environment, settings.hard_limit)
     run.refresh(opts)
     completion.reset(environment)
+
+
+# Seconds from a local run's last user spawned to its release: for the users' greenlets, started but not yet run,
+# to reach their wait (50 take a few milliseconds). Instead of release_delay's margin, 0.3 s a run.
+RELEASE_AFTER_SPAWN_S = 0.05
+
+
+def _on_spawned(environment: Any, user_count: int = 0, **_: Any) -> None:
+    """Every user of a local run is spawned: its release comes now, not at the delay test start allowed for."""
+    run = get_run(environment)
+    final = run.extra.get("release_final")
+    if final is None or final.is_set():
+        return
+    opts = environment.parsed_options
+    opts.release_at = min(opts.release_at, clock.now() + RELEASE_AFTER_SPAWN_S)
+    run.refresh(opts)
+    final.set()
+    logger.info("%d users spawned: release at epoch %.3f", user_count, opts.release_at)
 
 
 @events.test_stop.add_listener

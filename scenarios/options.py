@@ -50,7 +50,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("release_at", float, 0.0, "Epoch seconds at which burst users send and arrivals start "
            "(0: test start + release delay)", web_ui=False),
     Option("release_delay", float, -1.0,
-           "Seconds from test start to the release (negative: enough to spawn every user)"),
+           "Seconds from test start to the release (negative: once every user is spawned; with load "
+           "workers, enough to spawn them all)"),
     Option("duration", float, 10.0, "Seconds of load for steady / concurrency / stream"),
     Option("rate", float, 10.0, "Arrivals per second for steady (open loop)"),
     Option("max_arrivals", int, 0, "Cap on steady's arrivals (0: rate x duration)"),

@@ -35,9 +35,19 @@ def release_time(environment: Any) -> float:
     return clock.from_master(release) if release > 0 else clock.now()
 
 
+def final_release(environment: Any) -> float:
+    """The release time once it is final: a local run moves it up to just after its last user is spawned
+    (scenarios/hooks.py); until then, the latest it can be."""
+    final = get_run(environment).extra.get("release_final")
+    if final is not None:
+        final.wait(timeout=max(0.0, release_time(environment) - clock.now()))
+    return release_time(environment)
+
+
 def wait_for_release(environment: Any) -> float:
     """Sleep until the release and return it (this process's clock). Read again just before it: a worker's
     clock-offset estimate may have improved since the user started waiting."""
+    final_release(environment)
     while True:
         release = release_time(environment)
         if release - clock.now() <= 0.05:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 import textwrap
 import threading
@@ -45,6 +46,21 @@ def test_burst_async_is_released_together(tmp_path: Path, async_app: ServerProce
     assert all(r["variant"] == "standin-async" and r["scenario"] == "burst" for r in result.records)
     assert result.records_path.exists() and result.html_path.exists() and result.json_path.exists()
     assert Path(f"{result.csv_prefix}_stats.csv").read_text().count("/api/chat,50,") == 1
+
+
+def test_a_local_burst_is_released_once_its_users_are_spawned(tmp_path: Path, async_app: ServerProcess) -> None:
+    """Not at the delay test start allowed for (release_delay: 0.35 s for 50): just after the last user is spawned,
+    with every user still waiting for it (one release time, the sends together)."""
+    result = _run(tmp_path, "burst", async_app.url, users=50)
+    _assert_all_ok(result)
+    log = result.log_path.read_text()
+    latest = float(re.search(r"release in [\d.]+ s \(epoch ([\d.]+)\)", log).group(1))  # type: ignore[union-attr]
+    moved = float(re.search(r"50 users spawned: release at epoch ([\d.]+)", log).group(1))  # type: ignore[union-attr]
+    assert moved <= latest - 0.2  # pulled in by most of the 0.35 s
+    planned = {r["t_planned"] for r in result.records}
+    assert len(planned) == 1 and planned.pop() == pytest.approx(moved, abs=1e-3)  # the log prints 3 decimals
+    assert summarize(result.records).send_spread_s < 0.25
+    assert min(r["t_send"] for r in result.records) >= moved - 1e-3  # none sent before the release
 
 
 def test_burst_sync_runs_in_two_waves(tmp_path: Path, sync_app: ServerProcess) -> None:
