@@ -357,6 +357,7 @@ class App(TypedDict):
     in_flight_peak: NotRequired[int]
     requests_by_worker: NotRequired[list[int] | None]
     agent_cache: NotRequired[AgentCache]  # lru-cache runs with one worker
+    limiter_refill_s: NotRequired[float]  # its limiter was left this long to refill first (bench/run/execute.py)
     watched: NotRequired[dict[str, WatchedClass]]  # a user's app: each `--watch MODULE:CLASS`, over the workers
 
 

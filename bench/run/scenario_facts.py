@@ -26,12 +26,14 @@ DEFAULT_RATE = 10.0
 # Seconds a repetition costs beyond its load: Locust and the app start, warm up and stop.
 RUN_OVERHEAD_S = 4.0
 COLD_START_S = 3.0  # a fresh app's imports and readiness, for a cold scenario
-# The same with the overlapping schedule's fork servers: the app and Locust start from pre-imported parents (a warm
-# async burst of 50 at 100 ms: 1.25-1.55 s a run for 0.15 s of load, measured).
-FAST_RUN_OVERHEAD_S = 1.2
+# The same with the overlapping schedule's fork servers: the app and Locust start from pre-imported parents, and a
+# local Locust releases its users once they are spawned (a warm async burst of 50 at 100 ms: 0.85-1.5 s a run, of
+# which 0.4-1.0 s the burst itself, measured; 1.25-1.55 s before, with a fixed 0.35 s to spawn).
+FAST_RUN_OVERHEAD_S = 0.8
 FAST_COLD_START_S = 2.0
 
 LIMITER_RPS = 10.0  # the reference app's limiter (the seed's 10 requests per second), for estimates only
+LIMITER_BUCKET = 10.0  # and its bucket
 
 Load = Literal["burst", "arrivals", "closed"]
 
@@ -91,6 +93,8 @@ class ScenarioFacts:
         one request at a time, and its time per request. `fast`: apps and Locust from fork servers."""
         latency = step.latency_ms / 1000
         overhead = FAST_RUN_OVERHEAD_S if fast else RUN_OVERHEAD_S
+        if "limited" in variant.split(":", 1)[0] and not self.fresh_app:
+            overhead += LIMITER_BUCKET / LIMITER_RPS  # its bucket refills before the run (bench/run/execute.py)
         if serial_s:
             queued = step.rate * step.duration_s if self.load == "arrivals" else users
             return overhead + max(step.duration_s, queued * serial_s)

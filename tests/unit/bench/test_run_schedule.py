@@ -77,11 +77,13 @@ def test_unpaced_bursts_run_alone_cold_bursts_heavy_workers_apart_the_rest_paced
     assert lane(Step("concurrency", ("per-request",), ()), "per-request") == "alone"
     for scenario in ("steady", "workers", "faults"):
         assert lane(Step(scenario, ("async",), ()), "async") == "paced"
-    # C6: a limiter against an upstream limited at its own rate counts its timing slips as 429s: alone. Without
-    # the upstream's limit, without a limiter, or on the workers step (judged on its rate), paced.
+    # C6: a limiter against an upstream limited at its own rate counts its timing slips as 429s, and without one
+    # the latency C6 compares is the app's CPU and its retries: both alone. Without the upstream's limit, with a
+    # blocked loop (its pace is the upstream's), or on the workers step (judged on its rate), paced.
     assert lane(Step("steady", ("async-limited",), (), upstream_limit_rps=10.0), "async-limited") == "alone"
+    assert lane(Step("steady", ("async",), (), upstream_limit_rps=10.0), "async") == "alone"
     assert lane(Step("steady", ("async-limited",), ()), "async-limited") == "paced"
-    assert lane(Step("steady", ("async",), (), upstream_limit_rps=10.0), "async") == "paced"
+    assert lane(Step("steady", ("sync",), (), upstream_limit_rps=10.0), "sync") == "paced"
     assert lane(Step("workers", ("async-limited",), (), upstream_limit_rps=10.0), "async-limited") == "paced"
     # Several workers: their start and retry storms need the CPU (and would starve the limiter steps' windows).
     assert lane(Step("workers", ("async-limited",), (), workers=4), "async-limited") == "workers"
@@ -210,10 +212,14 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
     nice: dict[str, set[int]] = {}
     lock = threading.Lock()
 
-    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None) -> None:
+    readies: list[object] = []
+
+    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None, ready: object = None) -> None:
         lane_name = unit.lane  # type: ignore[attr-defined]
         with lock:
             events.append(("start", lane_name, time.monotonic()))
+            if lane_name == "alone":
+                readies.append(ready)
             nice.setdefault(lane_name, set()).add(priority.current())
         if under_way is not None:
             under_way.set()
@@ -221,7 +227,18 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
         with lock:
             events.append(("end", lane_name, time.monotonic()))
 
+    def fake_start(unit: object, run: object, apps: bool) -> str:
+        with lock:
+            events.append(("start", "ahead", time.monotonic()))
+        time.sleep(0.05)
+        with lock:
+            events.append(("end", "ahead", time.monotonic()))
+        return f"servers of {unit.lane}"  # type: ignore[attr-defined]
+
+    stopped: list[object] = []
     monkeypatch.setattr(orchestrator, "_run_unit", fake_unit)
+    monkeypatch.setattr(orchestrator, "_start_servers", fake_start)
+    monkeypatch.setattr(orchestrator, "_stop_servers", lambda servers, clock: stopped.append(servers))
     monkeypatch.setattr(orchestrator, "BACKGROUND_SETTLE_S", 0.0)
     monkeypatch.setattr(priority, "lower_this_thread", lambda nice=0: None)  # the test's threads keep their priority
 
@@ -244,6 +261,10 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ended["blocked"] <= started["paced"] and ended["blocked"] <= started["workers"]
     assert ended["blocked"] <= probes[0][0] and probes[0][1] <= started["alone"]  # the extra tasks beside paced
     assert ended["paced"] <= started["alone"]
+    # The alone unit's servers started ahead: after the paced units' own starts, before the alone lane, and were
+    # handed to it and stopped after it.
+    assert started["paced"] <= started["ahead"] and ended["ahead"] <= started["alone"]
+    assert readies == ["servers of alone"] and stopped == ["servers of alone"]
     assert started["alone"] < ended["workers"]  # the several-worker units go on beside the alone ones
     assert started["paced"] < ended["background"]
     assert nice == {"background": {0}, "alone": {0}, "blocked": {0}, "paced": {0}, "heavy": {priority.IDLE_NICE},
