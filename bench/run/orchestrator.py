@@ -24,6 +24,7 @@ from bench.mock.config import MockConfig
 from bench.mock.process import MockServer, running_mock
 from bench.results.schema import new_results, write_results
 from bench.run import faults, probes
+from bench.run.ahead import Ahead
 from bench.run.appwatch import AppDied, died_line
 from bench.run.backend_probe import probe_for_run
 from bench.run.backend_probe import summary as probe_summary
@@ -325,10 +326,13 @@ WAIT_SLICE_S = 0.2  # how often the main thread looks for a noted Ctrl-C while i
 def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]], stop: DeferredStop) -> None:
     background = [u for u in all_units if u.lane == "background"]
     side_pool = ThreadPoolExecutor(max_workers=max(1, len(extra)), thread_name_prefix="bench-side")
-    pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background"), side_pool]
+    ahead: Ahead[Unit, _Servers] = Ahead(lambda u: _start_servers(u, run, apps=True),
+                                         lambda sv: _stop_servers(sv, run.clock), run.stop)
+    pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background"), side_pool,
+             ahead.pool]
     futures: list[Future[None]] = []
 
-    def pooled(name: str, nice: int = 0) -> list[Future[None]]:
+    def pooled(name: str, nice: int = 0, under_way: list[threading.Event] | None = None) -> list[Future[None]]:
         todo = pool_order([u for u in all_units if u.lane == name], run.serial_s)
         if not todo:
             return []
@@ -338,19 +342,22 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
         started, ended = time.perf_counter(), threading.Lock()
         left = [len(todo)]
 
-        def task(unit: Unit) -> None:
+        def task(unit: Unit, under_way: threading.Event | None) -> None:
             try:
                 # The harness's threads for it too (samplers, reads, records): a lane's pool threads run nothing else.
                 priority.lower_this_thread(nice)
                 with priority.lowered(nice):
-                    _run_unit(unit, run)
+                    _run_unit(unit, run, under_way)
             finally:
                 with ended:
                     left[0] -= 1
                     if not left[0]:  # the lane's wall time: from its start to its last unit's end
                         run.clock.add(name, time.perf_counter() - started, phase=True)
 
-        mine = [lane_pool.submit(task, u) for u in todo]
+        events = [_Started() for _ in todo]
+        if under_way is not None:
+            under_way.extend(events)
+        mine = [lane_pool.submit(task, u, e) for u, e in zip(todo, events, strict=True)]
         futures.extend(mine)
         return mine
 
@@ -372,11 +379,19 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
         # Then the paced units, the probes and the in-process imports beside them (a starved mock cannot take a
         # probe's 62 connections at once: they keep the harness's priority); and the several-worker units at low
         # priority, one at a time, going on beside the alone units: their cold starts and retry storms need CPU
-        # that idle priority does not give them, and what they measure moves with it.
+        # that idle priority does not give them, and what they measure moves with it. Not beside the blocked
+        # units: from the start, their cold starts moved the blocked bursts' makespans from 5.69 s (median of 8) to
+        # 5.88 s (median of 6).
         workers = pooled("workers", priority.LOW_NICE)
         side = [side_pool.submit(fn) for fn in extra.values()]
         futures.extend(side)
-        wait_for(pooled("paced") + side)
+        paced_started: list[threading.Event] = []
+        paced = pooled("paced", under_way=paced_started)
+        # While the paced units wait on their limiters, the alone units' mocks and apps start, one after another
+        # once the paced units' own apps have started; each is warmed up in its turn (bench/run/ahead.py). Not
+        # under the serial schedule: it keeps round 1's order, each app started in its turn.
+        ahead.begin([u for u in all_units if u.lane == "alone" and u.fast], after=paced_started)
+        wait_for(paced + side)
         with run.clock.phase("background start"):  # what is left of it after the paced lane
             for event in under_way:  # a failed unit sets its event too: its failure is raised below
                 until = time.monotonic() + BACKGROUND_START_S
@@ -389,7 +404,12 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
             for unit in (u for u in all_units if u.lane == "alone"):
                 stop.check()
                 _raise_first(futures)
-                _run_unit(unit, run)
+                ready = ahead.take(unit, stop.check)
+                try:
+                    _run_unit(unit, run, ready=ready)
+                finally:
+                    if ready is not None:
+                        _stop_servers(ready, run.clock)
         wait_for(workers + heavy)
         _waited(futures, stop, first_exception=False)
         _raise_first(futures)
@@ -402,6 +422,7 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
     finally:
         for p in pools:
             p.shutdown(wait=True, cancel_futures=True)
+        ahead.close()  # after its pool: servers started ahead and never used are stopped
 
 
 class _Started(threading.Event):
@@ -439,12 +460,13 @@ def _unit_env(unit: Unit, run: _Run, variant: str) -> dict[str, str]:
     return env
 
 
-def _run_unit(unit: Unit, run: _Run, under_way: threading.Event | None = None) -> None:
+def _run_unit(unit: Unit, run: _Run, under_way: threading.Event | None = None, ready: _Servers | None = None
+              ) -> None:
     """One unit: its mock, then for each variant its app (a fresh one per repetition for a cold scenario) and its
     repetitions (the round-1 `_run_step`, for the units of either schedule). `under_way` is set when its first
-    run's load starts, or when it fails."""
+    run's load starts, or when it fails. `ready`: its servers, started ahead."""
     try:
-        _unit_body(unit, run, under_way)
+        _unit_body(unit, run, under_way, ready)
     except BaseException:
         run.stop.set()
         raise
@@ -453,79 +475,125 @@ def _run_unit(unit: Unit, run: _Run, under_way: threading.Event | None = None) -
             under_way.set()
 
 
-def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None) -> None:
-    config, step, clock = run.config, unit.step, run.clock
+@dataclass
+class _Servers:
+    """A unit's mock (None for a real backend), the app of each variant started ahead (`_start_servers`; warmed up
+    in its turn, not ahead: warmed up ahead and left idle, C6's limiter met 2 upstream 429s in its first repetition
+    of a seed run, where it meets none), and the stack that stops them."""
+
+    stack: contextlib.ExitStack
+    mock: MockServer | None
+    backend_url: str
+    apps: dict[str, Any] = field(default_factory=dict)
+
+
+def _start_servers(unit: Unit, run: _Run, *, apps: bool) -> _Servers:
+    """The unit's mock and, with `apps` (and a warm scenario), each variant's app, not yet warmed up."""
+    stack = contextlib.ExitStack()
+    try:
+        with run.clock.stage("start"):
+            mock = stack.enter_context(_mock_for(unit.step, run.backend, run.config.seed, run.log_dir))
+            servers = _Servers(stack, mock, mock.url + "/v1" if mock else run.backend.base_url)
+            if apps and not facts(unit.step.scenario).fresh_app:
+                for variant in unit.variants:
+                    servers.apps[variant] = stack.enter_context(_app_for(unit, run, variant, servers.backend_url))
+        return servers
+    except BaseException:
+        stack.close()
+        raise
+
+
+def _stop_servers(servers: _Servers, clock: StageClock) -> None:
+    with clock.stage("stop"):
+        servers.stack.close()
+
+
+def _app_for(unit: Unit, run: _Run, variant: str, backend_url: str) -> Any:
+    """A context manager starting the variant's app (the reference app's, or the user's app: `--app`)."""
+    config = run.config
+    start = running_app if config.target is None else target_starter(config.target)
+    return start(variant, backend_url, workers=unit.step.workers, env=_unit_env(unit, run, variant),
+                 log_dir=str(run.log_dir), api_key=run.backend.api_key, host=config.app_host())
+
+
+def _warm_app(unit: Unit, run: _Run, variant: str, backend_url: str, stack: contextlib.ExitStack,
+              started: Any = None) -> Any:
+    """The variant's app (`started` ahead, or started here on `stack`), warmed up for a warm measurement."""
+    app = started
+    if app is None:
+        with run.clock.stage("start"):
+            app = stack.enter_context(_app_for(unit, run, variant, backend_url))
+    with run.clock.stage("warm-up"):
+        if isinstance(app, AppServer):
+            _warm_up(app, unit.step)
+        elif run.config.target is not None and run.config.target.request is not None:
+            target_warm_up(app, run.config.target.request, unit.step.latency_ms)
+    return app
+
+
+def _unit_body(unit: Unit, run: _Run, under_way: threading.Event | None, ready: _Servers | None = None) -> None:
+    """`ready`: the unit's servers, started ahead (the caller stops them); else they are started and stopped here."""
     if run.stop.is_set():
         return
+    servers = ready or _start_servers(unit, run, apps=False)
+    try:
+        _unit_runs(unit, run, under_way, servers)
+    finally:
+        if ready is None:
+            _stop_servers(servers, run.clock)
+
+
+def _unit_runs(unit: Unit, run: _Run, under_way: threading.Event | None, servers: _Servers) -> None:
+    config, step, clock, mock = run.config, unit.step, run.clock, servers.mock
     step_index = unit.step_index
-    with contextlib.ExitStack() as mock_stack:
-        with clock.stage("start"):
-            mock = mock_stack.enter_context(_mock_for(step, run.backend, config.seed, run.log_dir))
-        backend_url = mock.url + "/v1" if mock else run.backend.base_url
-        # The reference app's variants, or the user's app (`--app`): started and read the same way.
-        start = running_app if config.target is None else target_starter(config.target)
-        locust_options = {} if config.target is None else config.target.locust_options()
-        for variant in unit.variants:
-            env = _unit_env(unit, run, variant)
-
-            def app_for(variant: str = variant, env: dict[str, str] = env) -> Any:
-                return start(variant, backend_url, workers=step.workers, env=env, log_dir=str(run.log_dir),
-                             api_key=run.backend.api_key, host=config.app_host())
-
-            with contextlib.ExitStack() as warm_stack:
-                warm_app = None
-                if not facts(step.scenario).fresh_app:
-                    with clock.stage("start"):
-                        warm_app = warm_stack.enter_context(app_for())
-                    with clock.stage("warm-up"):
-                        if isinstance(warm_app, AppServer):
-                            _warm_up(warm_app, step)
-                        elif config.target is not None and config.target.request is not None:
-                            target_warm_up(warm_app, config.target.request, step.latency_ms)
-                for n_index, users in enumerate(unit.users()):
-                    reps = step.repetitions(run.profile.repeat)
-                    for rep in unit.reps:
-                        if run.stop.is_set():
-                            return
-                        label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{reps}"
-                        run.tell(label, estimate_s(step, variant, users, run.serial_s))
-                        run_dir = run.out_dir / "runs" / _slug(
-                            f"{step_index:02d}-{step.scenario}-{variant}-{users}-{rep}")
-                        if mock:
-                            mock.reset()
-                        with contextlib.ExitStack() as app_stack:
-                            if warm_app is None:
-                                with clock.stage("start"):
-                                    app = app_stack.enter_context(app_for())
-                            else:
-                                app = warm_app
-                            t0 = time.perf_counter()
-                            entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
-                                                       app=app, mock=mock, out_dir=run_dir, results_dir=run.out_dir,
-                                                       processes=config.processes, serial_s=run.serial_s,
-                                                       locust_options=locust_options,
-                                                       load_workers=config.load_workers(), clock=clock,
-                                                       under_way=under_way, stop=run.stop))
-                            entry["wall_s"] = round(time.perf_counter() - t0, 3)
-                            with clock.stage("stop"):
-                                app_stack.close()
-                        if run.stop.is_set() and not entry["accounting"]["ok"]:
-                            # Cut by the stop (Ctrl-C, or another unit's failure: its Locust was told to quit), not
-                            # finished: not kept, as under the serial schedule, where the interrupt ends the run
-                            # before it is recorded. Its files stay in its directory.
-                            return
-                        entry["claims"] = list(step.claims)
-                        if step.workers > 1:  # how the app's workers started: spawned (uvicorn's way) or forked
-                            entry["params"]["worker_start"] = env.get(WORKER_START_ENV) or "spawn"
-                        run.record(entry, (step_index, step.variants.index(variant), n_index, rep))
-                        if "app_died" in entry:  # its partial run is kept; the rest of the plan cannot run
-                            raise AppDied(died_line(entry))
-                with clock.stage("stop"):
-                    warm_stack.close()
-            if run.stop.is_set():
-                return
-        with clock.stage("stop"):
-            mock_stack.close()
+    locust_options = {} if config.target is None else config.target.locust_options()
+    for variant in unit.variants:
+        with contextlib.ExitStack() as warm_stack:
+            warm_app = None
+            if not facts(step.scenario).fresh_app:
+                warm_app = _warm_app(unit, run, variant, servers.backend_url, warm_stack, servers.apps.get(variant))
+            for n_index, users in enumerate(unit.users()):
+                reps = step.repetitions(run.profile.repeat)
+                for rep in unit.reps:
+                    if run.stop.is_set():
+                        return
+                    label = f"{step.scenario} {variant} N={users} rep {rep + 1}/{reps}"
+                    run.tell(label, estimate_s(step, variant, users, run.serial_s))
+                    run_dir = run.out_dir / "runs" / _slug(
+                        f"{step_index:02d}-{step.scenario}-{variant}-{users}-{rep}")
+                    if mock:
+                        mock.reset()
+                    with contextlib.ExitStack() as app_stack:
+                        if warm_app is None:
+                            with clock.stage("start"):
+                                app = app_stack.enter_context(_app_for(unit, run, variant, servers.backend_url))
+                        else:
+                            app = warm_app
+                        t0 = time.perf_counter()
+                        entry = execute(RunContext(step=step, variant=variant, repetition=rep, users=users,
+                                                   app=app, mock=mock, out_dir=run_dir, results_dir=run.out_dir,
+                                                   processes=config.processes, serial_s=run.serial_s,
+                                                   locust_options=locust_options,
+                                                   load_workers=config.load_workers(), clock=clock,
+                                                   under_way=under_way, stop=run.stop))
+                        entry["wall_s"] = round(time.perf_counter() - t0, 3)
+                        with clock.stage("stop"):
+                            app_stack.close()
+                    if run.stop.is_set() and not entry["accounting"]["ok"]:
+                        # Cut by the stop (Ctrl-C, or another unit's failure: its Locust was told to quit), not
+                        # finished: not kept, as under the serial schedule, where the interrupt ends the run
+                        # before it is recorded. Its files stay in its directory.
+                        return
+                    entry["claims"] = list(step.claims)
+                    if step.workers > 1:  # how the app's workers started: spawned (uvicorn's way) or forked
+                        entry["params"]["worker_start"] = _unit_env(unit, run, variant).get(WORKER_START_ENV) or "spawn"
+                    run.record(entry, (step_index, step.variants.index(variant), n_index, rep))
+                    if "app_died" in entry:  # its partial run is kept; the rest of the plan cannot run
+                        raise AppDied(died_line(entry))
+            with clock.stage("stop"):
+                warm_stack.close()
+        if run.stop.is_set():
+            return
 
 
 def _slug(text: str) -> str:
