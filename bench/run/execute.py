@@ -183,8 +183,8 @@ REFILL_CAP_S = 5.0
 def limiter_refill_s(ctx: RunContext, app_before: list[dict[str, Any]]) -> float:
     """Seconds to let a warm app's rate limiter refill its bucket before the run (0: no limiter, a fresh app, or a
     user's app). A run then starts from a full bucket whatever the harness did just before: an async-limited burst
-    of 50 at 100 ms took 4.95 s right after the warm-up, 4.71 s after 0.3 s idle and 4.36-4.39 s after 0.6-2 s
-    (median of 3 each), and round 1's cold Locust start always left it a second or more."""
+    of 50 at 100 ms took 4.82 s right after the warm-up, 4.59 s after 0.3 s idle and 4.27-4.37 s after 0.6-2 s
+    (medians of 3, tests/support/limiter_idle.py), and round 1's cold Locust start always left it a second or more."""
     if not isinstance(ctx.app, AppServer) or facts(ctx.step.scenario).fresh_app:
         return 0.0
     if parse_variant(ctx.variant).limiter == "none" or not app_before:

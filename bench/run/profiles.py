@@ -1,7 +1,7 @@
 """Profiles: which scenarios run, on which variants, with which parameters. Each step names the claims it
 feeds (see bench/report/claims/ for the rules that read them).
 
-    quick  the CI / first-look set-up: short latencies, every claim touched; about 1 min 10-20 s on 2 cores with the
+    quick  the CI / first-look set-up: short latencies, every claim touched; about 1 min 15-20 s on 2 cores with the
            overlapping schedule (bench/run/schedule.py), 4 min 50 s with round 1's serial one
     seed   the document's set-up: bursts of 50 against a 3 s upstream (sync ~150 s), plus every other claim and
            a small sweep at 100 ms, so its report has every chart; about 3 min 15-25 s overlapped, 15 min serial
@@ -115,7 +115,7 @@ def standalone_steps(scenario: str, variants: tuple[str, ...]) -> tuple[Step, ..
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 1:10-1:20 on 2 cores (1:08-1:23 measured, "
+        "every claim at short latencies (bursts of 50 at 100 ms); about 1:15-1:20 on 2 cores (1:15-1:19 measured, "
         "with the machine's other load; 4:47-4:56 with --schedule serial)",
         (
             # C4 judges `async` (ainvoke alone) and `async-limited` (the seed's whole recommendation, ~4 s a burst
