@@ -38,11 +38,13 @@ from bench.run.profiles import WARM_UP_MESSAGE, WARM_UP_REQUESTS, Profile, Step
 from bench.run.scenario_facts import facts
 from bench.run.schedule import POOLED, Unit, pool_order, run_estimate_s, units
 from bench.run.stages import StageClock
-from bench.run.static import provider_call_ns, provider_lines
+from bench.run.static_child import measure as measure_static
+from bench.run.static_child import static_measurements
 from bench.run.target import starter as target_starter
 from bench.run.target import warm_up as target_warm_up
 from bench.servers import httpclient, priority
 from bench.servers.app import AppServer, running_app
+from bench.servers.forkserver import active as forkserver_active
 from bench.servers.uvicorn_runner import WORKER_START_ENV
 from scenarios.options import OPTIONS_BY_DEST
 
@@ -176,14 +178,17 @@ def run_plan(plan: RunPlan, progress: Progress | None = None, *, report: bool = 
     overlap = config.schedule != "serial"
     try:
         with _fast_starts(overlap, clock, apps=config.target is None):
-            # A user's app (`--app`): the reference app's own probes say nothing of it. In-process, before the
-            # units: beside them, the harness's own CPU (importing the app, ~2.5 s) slowed the blocked bursts
-            # (0.15 s of 5.7; a thread's nice value counts only inside its process's session group).
-            if config.target is None:
+            # A user's app (`--app`): the reference app's own probes say nothing of it. The overlapping schedule
+            # measures them after the units, in a child of the app fork server (`_static_probes`): in-process they
+            # first import the app, 3.3 s before the first unit could start, and beside the units that import slowed
+            # the blocked bursts (0.15 s of 5.7; a thread's nice value counts only inside its process's session
+            # group), while beside the paced units' start the per-call figures grew from 80-210 ns to 370-810
+            # (medians of 5 rounds). Without a fork server (the serial schedule, BENCH_FORK_SERVER=0): here, first.
+            static_after = overlap and config.target is None and forkserver_active() is not None
+            if config.target is None and not static_after:
                 with clock.stage("probes"):
-                    results["static"]["provider_lines"] = provider_lines()
-                    results["probes"]["provider_call_ns"] = provider_call_ns()
-            else:
+                    _keep_static(results, measure_static())
+            elif config.target is not None:
                 results["target"] = config.target.describe()
             # The round-1 schedule ran the mock probes first; the overlapping one runs them beside the other units.
             mock_probes_here = backend.kind == "mock" and config.target is None
@@ -207,6 +212,8 @@ def run_plan(plan: RunPlan, progress: Progress | None = None, *, report: bool = 
                 if report and overlap:
                     extra["report imports"] = _import_report
                 _run_units(all_units, run, extra)
+                if static_after:
+                    _static_probes(run)
     except KeyboardInterrupt as exc:
         results["partial"] = True
         results["interrupted"] = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
@@ -287,6 +294,19 @@ def _mock_probes(run: _Run) -> None:
         found = probes.mock_probes(run.log_dir)
     with run.lock:
         run.results["probes"].update(found)
+        write_results(run.results, run.results_path, compact=True)
+
+
+def _keep_static(results: dict[str, Any], found: dict[str, Any]) -> None:
+    results["static"]["provider_lines"] = found["provider_lines"]
+    results["probes"]["provider_call_ns"] = found["provider_call_ns"]
+
+
+def _static_probes(run: _Run) -> None:
+    with run.clock.stage("probes"):
+        found = static_measurements(str(run.log_dir))
+    with run.lock:
+        _keep_static(run.results, found)
         write_results(run.results, run.results_path, compact=True)
 
 

@@ -5,10 +5,12 @@ and uvicorn (~2.7 s of CPU per cold interpreter) forks each new app process, so 
         with running_app(...) as app:   # from any thread: `serve()` asks the fork server, else starts it cold
             ...
 
-Only the reference app (`python -m bench.servers.uvicorn_runner app_under_test...`) is forked; a user's app, the mock
-and everything else keep `subprocess.Popen`, and so does everything outside `forked_apps()`. `BENCH_FORK_SERVER=0`
-turns it off. uvicorn's `--workers N` are still started by multiprocessing's 'spawn' (cold), only the supervisor is
-forked.
+Only the reference app (`python -m bench.servers.uvicorn_runner app_under_test...`) is forked, and the harness's
+static measurements of it (`bench.run.static_child`, FORKABLE_MODULES); a user's app, the mock and everything else
+keep `subprocess.Popen`, and so does everything outside `forked_apps()`. `BENCH_FORK_SERVER=0` turns it off.
+uvicorn's `--workers N` are started by multiprocessing's 'spawn' (cold) unless the app's environment says
+`BENCH_WORKER_START=fork` (the overlapping schedule does: bench/servers/uvicorn_runner.py); only the supervisor is
+forked from here.
 
 A forked app must be indistinguishable from a cold one, so:
 - the fork server imports with a clean environment (`child_env()`), and an app whose environment differs in a
@@ -56,6 +58,8 @@ from bench.servers.proctitle import TITLE_ROOM, set_title
 SWITCH_ENV = "BENCH_FORK_SERVER"  # "0": every app starts cold, as outside `forked_apps()`
 RUNNER = "bench.servers.uvicorn_runner"
 APP_PACKAGE = "app_under_test"
+# The harness's measurements of the reference app that need no server, only its imports (bench/run/static_child.py).
+FORKABLE_MODULES = ("bench.run.static_child",)
 # What the fork server imports before it forks anything: the app, what uvicorn loads when it serves it
 # (`Config.load()` imports the protocol, loop and lifespan modules by name), and the runner.
 PRELOAD = (
@@ -475,9 +479,13 @@ def active() -> ForkServer | None:
 
 
 def forkable(argv: Sequence[str]) -> bool:
-    """The reference app's command line: `python -m bench.servers.uvicorn_runner app_under_test...`."""
-    return (len(argv) >= 4 and argv[0] == sys.executable and argv[1] == "-m" and argv[2] == RUNNER
-            and argv[3].split(".")[0].split(":")[0] == APP_PACKAGE)
+    """The reference app's command line (`python -m bench.servers.uvicorn_runner app_under_test...`), or one of the
+    harness's own modules that need only the app's imports (FORKABLE_MODULES)."""
+    if len(argv) < 3 or argv[0] != sys.executable or argv[1] != "-m":
+        return False
+    if argv[2] in FORKABLE_MODULES:
+        return True
+    return len(argv) >= 4 and argv[2] == RUNNER and argv[3].split(".")[0].split(":")[0] == APP_PACKAGE
 
 
 def spawn_if_active(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None, log: IO[bytes],

@@ -142,6 +142,33 @@ def test_environment_read_at_import_time_starts_cold(fork_server: ForkServer) ->
     assert forkserver.forkable([sys.executable, "-m", "bench.servers.uvicorn_runner", "app_under_test.app:x"])
     assert not forkserver.forkable([sys.executable, "-m", "bench.servers.uvicorn_runner", "myapp:app"])
     assert not forkserver.forkable([sys.executable, "-m", "bench.mock"])
+    assert forkserver.forkable([sys.executable, "-m", "bench.run.static_child", "--out", "x"])
+    assert not forkserver.forkable(["python2", "-m", "bench.run.static_child"])
+
+
+def test_static_measurements_come_from_a_forked_child(fork_server: ForkServer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.run import static_child
+    from bench.run.static import provider_lines
+
+    def not_here() -> dict[str, object]:
+        raise AssertionError("measured in the harness, not in the fork server's child")
+
+    monkeypatch.setattr(static_child, "measure", not_here)  # the child runs its own copy of the module
+    found = static_child.static_measurements(str(tmp_path))
+    assert found["provider_lines"] == provider_lines()
+    calls = found["provider_call_ns"]
+    assert set(calls) == {"naive-global", "lru-cache", "locked", "asyncio-lock"}
+    assert all(0 < c["median_ns"] < 1e6 and c["rounds"] == 5 for c in calls.values())
+
+
+def test_static_measurements_without_a_fork_server_are_made_here(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.run import static_child
+
+    monkeypatch.setattr(forkserver, "_active", None)
+    monkeypatch.setattr(static_child, "measure", lambda: {"provider_lines": {}, "provider_call_ns": {}, "here": 1})
+    assert static_child.static_measurements(str(tmp_path))["here"] == 1
 
 
 def test_switched_off_starts_nothing_and_forks_nothing(fork_server: ForkServer, tmp_path: Path,
