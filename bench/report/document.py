@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.report.blocked import BlockedSection, blocked_section
-from bench.report.chartkit import Colors, png_bytes
+from bench.report.chartkit import Colors
 from bench.report.charts import Skipped, build_charts
 from bench.report.claims import backend_label, evaluate_claims
 from bench.report.clocks import clock_facts
 from bench.report.concerns import evaluate_concerns, is_user_app
 from bench.report.faults import FaultsSection, faults_section
 from bench.report.metrics import METRICS, grouped, series
+from bench.report.pngs import png_all
 from bench.report.stability import run_problems, stability_warnings
 from bench.report.verdict import Verdict
 from bench.results import runs as R
@@ -154,10 +155,12 @@ def _usage_fact(results: dict[str, Any]) -> list[tuple[str, str]]:
 
 def build_document(results: dict[str, Any]) -> ReportDoc:
     charts, skipped = build_charts(results)
-    rendered = [RenderedChart(c.name, c.title, c.caption, png_bytes(c.figure)) for c in charts]
     header, rows = _runs_table(results)
     blocked = blocked_section(results, Colors(R.variant_names(results.get("runs", []))))
     chart = blocked.chart if blocked else None
+    pngs = png_all([c.figure for c in charts] + ([chart.figure] if chart else []))
+    rendered = [RenderedChart(c.name, c.title, c.caption, png)
+                for c, png in zip(charts, pngs[:len(charts)], strict=True)]
     return ReportDoc(
         title=(f"Concurrency diagnosis: {R.get(results, 'target.app')}" if is_user_app(results)
                else f"LLM concurrency benchmark: {results.get('label') or 'run'}"),
@@ -175,6 +178,6 @@ def build_document(results: dict[str, Any]) -> ReportDoc:
                   "probes": results.get("probes") or {},
                   **({"target": results["target"]} if is_user_app(results) else {})},
         blocked=blocked,
-        blocked_chart=RenderedChart(chart.name, chart.title, chart.caption, png_bytes(chart.figure)) if chart else None,
+        blocked_chart=RenderedChart(chart.name, chart.title, chart.caption, pngs[-1]) if chart else None,
         faults=faults_section(results),
     )
