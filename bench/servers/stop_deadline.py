@@ -24,8 +24,9 @@ import time
 import psutil
 
 DEADLINE_S = 45.0  # a stop (servers, fork servers, Locust runs told to quit, the report) takes seconds
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
-NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+# Keyed by the plain signal number: the wake-up pipe carries bytes, not signal.Signals.
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 _armed = False
 
