@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from matplotlib.figure import Figure
 
 from bench.report.chartkit import png_bytes
+from bench.servers.lifeline import die_with_parent
 
 # Below this many charts a child's start costs more than it saves.
 MIN_PARALLEL = 4
@@ -51,7 +52,9 @@ def png_all(figures: list[Figure]) -> list[bytes]:
     try:
         # fork: the children need the figures as they are, and inherit them; the processes start at the first
         # submit, before the pool's own threads.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # Each child dies with this process, even when it is killed (a pool's workers would otherwise live on).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {i: pool.submit(_in_child, i) for i in theirs}
             for i in mine:
                 out[i] = png_bytes(figures[i])
