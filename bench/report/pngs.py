@@ -1,7 +1,8 @@
 """PNG bytes of a report's charts, drawn on every core: matplotlib draws while holding the GIL (10 charts took
 2.9 s of a quick run's 3.4 s report, one after another), so the figures are shared out between this process and
 forked children, each drawing its share of the figures it inherited. The bytes are the same either way
-(chartkit.png_bytes is deterministic); where forking is unavailable or a child fails, this process draws its share.
+(chartkit.png_bytes is deterministic); where forking is unavailable or unsafe (another thread alive), or a child
+fails, this process draws it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -39,10 +41,16 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _alone() -> bool:
+    return threading.active_count() == 1
+
+
 def png_all(figures: list[Figure]) -> list[bytes]:
     """Each figure's PNG bytes, in order."""
     workers = min(_cores(), len(figures)) - 1  # children; this process draws too
-    if workers < 1 or len(figures) < MIN_PARALLEL or not sys.platform.startswith("linux"):
+    # Forked only from a process with no other thread (`bench run` and `bench report` by the time they draw): a
+    # thread holding a lock at the fork (a logging handler's, a library's) would leave it held in the child forever.
+    if workers < 1 or len(figures) < MIN_PARALLEL or not sys.platform.startswith("linux") or not _alone():
         return [png_bytes(f) for f in figures]
     global _FIGURES
     _FIGURES = figures

@@ -65,8 +65,10 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
     (("bench.servers",), ("bench", "scenarios"), ("bench.servers", "bench.errors", "bench.mock")),
     # results.json's contract is read by report and gate; it imports neither, nor the pipeline.
     (("bench.results",), ("bench", "scenarios"), ("bench.results", "bench.errors", "bench.__version__")),
-    # Report and gate read results; they do not run anything.
-    (("bench.report",), ("bench.run", "bench.servers", "bench.gate", "bench.mock", "scenarios"), ()),
+    # Report and gate read results; they do not run anything (the report's chart-drawing children excepted: they
+    # die with it, by the servers' lifeline helper).
+    (("bench.report",), ("bench.run", "bench.servers", "bench.gate", "bench.mock", "scenarios"),
+     ("bench.servers.lifeline",)),
     (("bench.gate",), ("bench.report", "bench.servers", "bench.mock", "scenarios"), ()),
     # The run pipeline does not render or judge.
     (("bench.run",), ("bench.report", "bench.gate"), ()),

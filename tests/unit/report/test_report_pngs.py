@@ -3,6 +3,8 @@ child that fails costs nothing but the time: its charts are drawn in the parent.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from matplotlib.figure import Figure
 
@@ -24,6 +26,7 @@ def _figures(n: int) -> list[Figure]:
 
 def test_forked_drawing_gives_the_same_bytes_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pngs, "_cores", lambda: 2)
+    monkeypatch.setattr(pngs, "_alone", lambda: True)  # whatever threads earlier tests left in this process
     figures = _figures(5)
     assert pngs.png_all(figures) == [png_bytes(f) for f in figures]
     assert len(set(pngs.png_all(figures))) == 5
@@ -36,6 +39,7 @@ def test_forked_drawing_gives_the_same_bytes_in_order(monkeypatch: pytest.Monkey
 
 def test_a_failing_child_leaves_its_charts_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pngs, "_cores", lambda: 3)
+    monkeypatch.setattr(pngs, "_alone", lambda: True)
 
     def broken(index: int) -> bytes:
         raise RuntimeError("a child failed")
@@ -50,8 +54,26 @@ def test_one_core_or_few_charts_draw_here(monkeypatch: pytest.MonkeyPatch) -> No
         raise AssertionError("no child should be started")
 
     monkeypatch.setattr(pngs, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(pngs, "_alone", lambda: True)
     monkeypatch.setattr(pngs, "_cores", lambda: 1)
     figures = _figures(5)
     assert pngs.png_all(figures) == [png_bytes(f) for f in figures]
     monkeypatch.setattr(pngs, "_cores", lambda: 4)
     assert pngs.png_all(figures[:3]) == [png_bytes(f) for f in figures[:3]]
+
+
+def test_a_process_with_other_threads_draws_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no fork with another thread alive")
+
+    monkeypatch.setattr(pngs, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(pngs, "_cores", lambda: 2)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        figures = _figures(4)
+        assert pngs.png_all(figures) == [png_bytes(f) for f in figures]
+    finally:
+        release.set()
+        other.join()
