@@ -7,10 +7,12 @@ fails, this process draws it.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -21,7 +23,7 @@ from bench.servers.lifeline import die_with_parent
 
 # Below this many charts a child's start costs more than it saves.
 MIN_PARALLEL = 4
-DEADLINE_S = 120.0  # a chart takes well under a second; a child past this is given up on
+DEADLINE_S = 120.0  # for all the children's charts (each takes well under a second); past it they are ended
 
 _FIGURES: list[Figure] = []  # read by the forked children: they inherit it, nothing is pickled but the bytes
 
@@ -41,6 +43,18 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now (its shutdown would wait for a stuck one forever): Python 3.14's `kill_workers`, or
+    before it the pool's own process table, which has no public accessor."""
+    kill = getattr(pool, "kill_workers", None)
+    if callable(kill):
+        kill()
+        return
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            proc.kill()
+
+
 def _alone() -> bool:
     return threading.active_count() == 1
 
@@ -57,22 +71,31 @@ def png_all(figures: list[Figure]) -> list[bytes]:
     mine = list(range(0, len(figures), workers + 1))  # every (workers + 1)-th chart is drawn here
     theirs = [i for i in range(len(figures)) if i not in set(mine)]
     out: dict[int, bytes] = {}
+    pool: ProcessPoolExecutor | None = None
+    stuck = False
     try:
         # fork: the children need the figures as they are, and inherit them; the processes start at the first
-        # submit, before the pool's own threads.
-        # Each child dies with this process, even when it is killed (a pool's workers would otherwise live on).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {i: pool.submit(_in_child, i) for i in theirs}
-            for i in mine:
-                out[i] = png_bytes(figures[i])
-            for i, future in futures.items():
-                try:
-                    out[i] = future.result(timeout=DEADLINE_S)
-                except Exception:  # whatever went wrong in the child (or with it): drawn here instead
-                    out[i] = png_bytes(figures[i])
+        # submit, before the pool's own threads. Each child dies with this process, even when it is killed (a
+        # pool's workers would otherwise live on).
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        futures = {i: pool.submit(_in_child, i) for i in theirs}
+        for i in mine:
+            out[i] = png_bytes(figures[i])
+        deadline = time.monotonic() + DEADLINE_S
+        for i, future in futures.items():
+            try:
+                out[i] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                stuck = True  # drawn below, here; the children are ended, not waited for
+            except Exception:  # whatever went wrong in the child (or with it): drawn below, here
+                pass
     except (BrokenProcessPool, OSError):
         pass  # drawn below, here
     finally:
         _FIGURES = []
+        if pool is not None:
+            if stuck:
+                _kill_workers(pool)
+            pool.shutdown(wait=not stuck, cancel_futures=True)
     return [out[i] if i in out else png_bytes(f) for i, f in enumerate(figures)]

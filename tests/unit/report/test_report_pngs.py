@@ -4,7 +4,9 @@ child that fails costs nothing but the time: its charts are drawn in the parent.
 from __future__ import annotations
 
 import threading
+import time
 
+import psutil
 import pytest
 from matplotlib.figure import Figure
 
@@ -77,3 +79,18 @@ def test_a_process_with_other_threads_draws_here(monkeypatch: pytest.MonkeyPatch
     finally:
         release.set()
         other.join()
+
+
+def test_a_stuck_child_is_ended_at_the_deadline_and_its_charts_drawn_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pngs, "_cores", lambda: 2)
+    monkeypatch.setattr(pngs, "_alone", lambda: True)
+    monkeypatch.setattr(pngs, "DEADLINE_S", 1.0)
+    monkeypatch.setattr(pngs, "_draw", lambda index: time.sleep(600))  # inherited: the child hangs
+    before = {p.pid for p in psutil.Process().children()}
+    figures = _figures(4)
+    started = time.monotonic()
+    assert pngs.png_all(figures) == [png_bytes(f) for f in figures]
+    assert time.monotonic() - started < 30  # not the child's 600 s
+    workers = [p for p in psutil.Process().children() if p.pid not in before]
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"left running: {alive}"
