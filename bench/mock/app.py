@@ -168,8 +168,10 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         msg = await receive()
         if msg["type"] == "lifespan.startup":
             # Everything alive now lives as long as the server: keep it out of the cyclic GC's full passes,
-            # which would otherwise rescan it every time (a pause in the loop is latency error).
-            gc.collect()
+            # which would otherwise rescan it every time (a pause in the loop is latency error). No collection
+            # first: it would free only a little import garbage, and in a mock forked from the harness's fork
+            # server (bench/servers/forkserver.py) it would walk every inherited object (136 ms of CPU, and their
+            # pages copied) where freezing walks none.
             gc.freeze()
             await send({"type": "lifespan.startup.complete"})
         elif msg["type"] == "lifespan.shutdown":

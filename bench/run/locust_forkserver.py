@@ -24,6 +24,7 @@ of the server running. This module imports no locust in the harness (it would mo
 from __future__ import annotations
 
 import array
+import atexit
 import contextlib
 import itertools
 import json
@@ -44,6 +45,7 @@ from typing import IO, Any, NoReturn
 import psutil
 
 from bench.servers import priority
+from bench.servers.forkserver import system_exit_code
 from bench.servers.lifeline import die_with_parent, preexec_for_child
 from bench.servers.process import child_env, stop_tree
 from bench.servers.proctitle import TITLE_ROOM, set_title
@@ -531,8 +533,35 @@ def _child(request: Mapping[str, Any], log_fd: int, server_pid: int, start_cwd: 
             traceback.print_exc()
             sys.stderr.flush()
         os._exit(1)
-    runpy.run_module("locust", run_name="__main__", alter_sys=True)
-    raise SystemExit(0)  # Locust's main always exits; if it ever returned, that is exit code 0
+    if _distributed(request["argv"]):
+        runpy.run_module("locust", run_name="__main__", alter_sys=True)
+        raise SystemExit(0)  # Locust's main always exits; if it ever returned, that is exit code 0
+    try:
+        runpy.run_module("locust", run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exc:
+        code = system_exit_code(exc.code)
+    # A local run (no zmq I/O thread with a worker's last stats) has nothing left to do in finalization: its files
+    # are closed (Locust's reports) or flushed at each line (the records), and the logging handlers are flushed by
+    # atexit. Finalization would tear down every module of Locust, gevent and the scenarios: 126-167 ms of CPU
+    # after the last file was written (by strace), which the harness waits for in every run.
+    with contextlib.suppress(BaseException):
+        threading._shutdown()  # type: ignore[attr-defined]
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    os._exit(code)
+
+
+# Locust's options that start a distributed run: a master (or a worker) whose zmq I/O thread still sends during
+# the interpreter's finalization.
+_DISTRIBUTED = ("--processes", "--master", "--worker")
+
+
+def _distributed(argv: Sequence[Any]) -> bool:
+    return any(str(a) in _DISTRIBUTED or str(a).startswith(tuple(f"{f}=" for f in _DISTRIBUTED)) for a in argv)
 
 
 def _map_like(source_pid: int) -> None:

@@ -7,6 +7,7 @@ run so that an interrupted run keeps what finished (marked partial). A backend t
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import sys
 import threading
@@ -340,6 +341,10 @@ def _waited(futures: list[Future[None]], stop: DeferredStop, *, first_exception:
             return done
 
 
+def _wait_all(futures: list[Future[None]], stop: DeferredStop) -> None:
+    _waited(futures, stop, first_exception=False)
+
+
 WAIT_SLICE_S = 0.2  # how often the main thread looks for a noted Ctrl-C while it waits on the lanes
 
 
@@ -348,8 +353,9 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
     side_pool = ThreadPoolExecutor(max_workers=max(1, len(extra)), thread_name_prefix="bench-side")
     ahead: Ahead[Unit, _Servers] = Ahead(lambda u: _start_servers(u, run, apps=True),
                                          lambda sv: _stop_servers(sv, run.clock), run.stop)
+    stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-stop")
     pools = [ThreadPoolExecutor(max_workers=max(1, len(background)), thread_name_prefix="bench-background"), side_pool,
-             ahead.pool]
+             ahead.pool, stopper]
     futures: list[Future[None]] = []
 
     def pooled(name: str, nice: int = 0, under_way: list[threading.Event] | None = None) -> list[Future[None]]:
@@ -421,15 +427,24 @@ def _lanes(all_units: list[Unit], run: _Run, extra: dict[str, Callable[[], None]
                 last = max(e.at or time.monotonic() for e in under_way)
                 time.sleep(max(0.0, BACKGROUND_SETTLE_S - (time.monotonic() - last)))
         with run.clock.phase("alone"):
+            # Each unit's servers stop on another thread while the next unit warms its app up (~0.3 s a unit:
+            # uvicorn's shutdown is mostly waiting); the next unit's first run waits until they are gone.
+            stopping: list[Future[None]] = []
             for unit in (u for u in all_units if u.lane == "alone"):
                 stop.check()
                 _raise_first(futures)
                 ready = ahead.take(unit, stop.check)
+                if ready is None:  # started in the lane, where the previous unit's servers must be gone first
+                    _waited(stopping, stop)
+                else:
+                    ready.before_runs = functools.partial(_wait_all, list(stopping), stop)
                 try:
                     _run_unit(unit, run, ready=ready)
                 finally:
                     if ready is not None:
-                        _stop_servers(ready, run.clock)
+                        stopping.append(stopper.submit(_stop_servers, ready, run.clock))
+            _waited(stopping, stop, first_exception=False)
+            _raise_first(stopping)
         wait_for(workers + heavy)
         _waited(futures, stop, first_exception=False)
         _raise_first(futures)
@@ -505,6 +520,9 @@ class _Servers:
     mock: MockServer | None
     backend_url: str
     apps: dict[str, Any] = field(default_factory=dict)
+    # Called once the first app is warmed up, before the first measured run (the alone lane: the previous unit's
+    # servers stopping meanwhile must be gone by then).
+    before_runs: Callable[[], None] | None = None
 
 
 def _start_servers(unit: Unit, run: _Run, *, apps: bool) -> _Servers:
@@ -572,6 +590,9 @@ def _unit_runs(unit: Unit, run: _Run, under_way: threading.Event | None, servers
             warm_app = None
             if not facts(step.scenario).fresh_app:
                 warm_app = _warm_app(unit, run, variant, servers.backend_url, warm_stack, servers.apps.get(variant))
+            if servers.before_runs is not None:
+                servers.before_runs()
+                servers.before_runs = None
             for n_index, users in enumerate(unit.users()):
                 reps = step.repetitions(run.profile.repeat)
                 for rep in unit.reps:

@@ -58,14 +58,22 @@ from bench.servers.proctitle import TITLE_ROOM, set_title
 SWITCH_ENV = "BENCH_FORK_SERVER"  # "0": every app starts cold, as outside `forked_apps()`
 RUNNER = "bench.servers.uvicorn_runner"
 APP_PACKAGE = "app_under_test"
-# The harness's measurements of the reference app that need no server, only its imports (bench/run/static_child.py).
-FORKABLE_MODULES = ("bench.run.static_child",)
+# The harness's own children that need nothing the fork server lacks: the static measurements of the reference app
+# (bench/run/static_child.py), which need only its imports, and the mock backend (`python -m bench.mock`), a uvicorn
+# server like the app. A cold mock costs ~0.25 s of CPU to start, and a run starts one per unit (22 in quick): forked,
+# its start stops competing with the units beside it. Being the instrument, not the app under test, it need not look
+# cold: its own start-up collects and freezes what it inherits (bench/mock/app.py `_lifespan`), so the app's
+# pre-imported objects cost its latency nothing.
+FORKABLE_MODULES = ("bench.run.static_child", "bench.mock")
+# Of those, the ones whose cold start is cheaper than waiting for the fork server's imports (~2-3 s after the run
+# starts): forked only once the server is ready, else started cold (the backend probe's mock, at the very start).
+FORKED_ONCE_READY = ("bench.mock",)
 # What the fork server imports before it forks anything: the app, what uvicorn loads when it serves it
 # (`Config.load()` imports the protocol, loop and lifespan modules by name), and the runner.
 PRELOAD = (
     "app_under_test.app", "app_under_test.__main__", "uvicorn", "uvicorn.supervisors", "uvicorn.config",
     "uvicorn.protocols.http.auto", "uvicorn.protocols.websockets.auto", "uvicorn.lifespan.on", "uvicorn.loops.auto",
-    "multiprocessing.spawn", RUNNER,
+    "multiprocessing.spawn", RUNNER, "bench.mock.command", "bench.mock.app",
 )
 # Variables the pre-imported modules (or the interpreter itself) read once, at start or import: an app asking for
 # another value than the fork server had must start cold. Found by reading the imports (see the module's report):
@@ -83,6 +91,24 @@ def import_time_env(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith(IMPORT_TIME_ENV)}
 
 
+# The directory `bench` is imported from, by the harness and by the fork server alike.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _comparable(env: Mapping[str, str]) -> dict[str, str]:
+    """The import-time variables, PYTHONPATH without the project's root: the harness's own children (the mock) put
+    it first so that a cold `python -m bench...` imports `bench` without an install; the fork server has imported
+    `bench` from there already, so it changes nothing a forked child would import."""
+    found = import_time_env(env)
+    if "PYTHONPATH" in found:
+        rest = [p for p in found["PYTHONPATH"].split(os.pathsep) if p and os.path.abspath(p) != PROJECT_ROOT]
+        if rest:
+            found["PYTHONPATH"] = os.pathsep.join(rest)
+        else:
+            del found["PYTHONPATH"]
+    return found
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The fork server's side (`python -m bench.servers.forkserver --ctl-fd N`).
 
@@ -90,7 +116,7 @@ def _send(ctl: socket.socket, message: dict[str, Any]) -> None:
     ctl.send(json.dumps(message).encode())
 
 
-def _exit_code(code: object) -> int:
+def system_exit_code(code: object) -> int:
     """What the interpreter makes of `SystemExit(code)`."""
     if code is None:
         return 0
@@ -146,7 +172,7 @@ def _child(request: dict[str, Any], fds: list[int], server_pid: int, start_cwd: 
             runpy.run_module(module, run_name="__main__", alter_sys=True)
             code = 0
         except SystemExit as exc:
-            code = _exit_code(exc.code)
+            code = system_exit_code(exc.code)
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -373,9 +399,14 @@ class ForkServer:
                 proc._exited(-signal.SIGKILL)
             self.cond.notify_all()
 
+    @property
+    def ready(self) -> bool:
+        """Its imports are done: a spawn now is a fork, not a wait."""
+        return self._ready and self.failure is None
+
     def usable(self, env: Mapping[str, str]) -> bool:
         """Whether a child with `env` may be forked: the variables read at import time are the fork server's."""
-        return self.failure is None and import_time_env(env) == import_time_env(self.env)
+        return self.failure is None and _comparable(env) == _comparable(self.env)
 
     def spawn(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None, log: IO[bytes],
               pass_fds: Sequence[int]) -> ForkedProcess:
@@ -496,6 +527,8 @@ def spawn_if_active(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | N
     if server is None or not enabled() or not forkable(argv) or not server.usable(env):
         if server is not None and server.failure is not None:
             _warn(server.failure)
+        return None
+    if argv[2] in FORKED_ONCE_READY and not server.ready:
         return None
     try:
         return server.spawn(argv, env=env, cwd=cwd, log=log, pass_fds=pass_fds)

@@ -93,6 +93,40 @@ class Quick(User):
 """
 
 
+# Ends with an exit code of its own, leaves a line buffered in a file object it never closes, and registers an atexit
+# handler that writes a file: a forked run that skips the interpreter's finalization must still end like `python -m`.
+EXIT_LOCUSTFILE = """
+import atexit, os
+
+import gevent
+from locust import User, events, task
+from locust.exception import StopUser
+
+from scenarios.options import add_arguments
+
+events.init_command_line_parser.add_listener(lambda parser, **_: add_arguments(parser))
+
+
+@events.test_start.add_listener
+def _started(environment, **_):
+    environment.process_exit_code = 7
+    out = os.path.dirname(environment.parsed_options.csv_prefix)
+    atexit.register(lambda: open(os.path.join(out, "atexit.txt"), "w").write("ran"))
+
+
+@events.quitting.add_listener
+def _log(environment, **_):
+    print("QUITTING LINE", flush=True)
+
+
+class Quick(User):
+    @task
+    def done(self):
+        gevent.spawn(self.environment.runner.quit)
+        raise StopUser()
+"""
+
+
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
     config = MockConfig(latency_ms=100, jitter="none", jitter_ms=0.0)
@@ -382,3 +416,35 @@ def test_switched_off_or_off_the_main_thread_there_is_no_server(monkeypatch: pyt
     thread.join(timeout=10)
     assert found == [None]
     assert "must be started from the main thread" in capfd.readouterr().err
+
+
+def test_a_forked_local_run_ends_as_python_m_would_without_its_finalization(tmp_path: Path) -> None:
+    """Forked local runs end with `os._exit` after atexit (Locust's and gevent's teardown cost ~150 ms a run): the
+    exit code, the atexit handlers and the log are those of a subprocess."""
+    locustfile = tmp_path / "exit_locustfile.py"
+    locustfile.write_text(textwrap.dedent(EXIT_LOCUSTFILE))
+
+    def run(name: str) -> tuple[int | None, str, str]:
+        out = tmp_path / name
+        result = run_locust(LocustJob(scenario="burst", host="http://127.0.0.1:9", out_dir=out, users=1,
+                                      hard_limit_s=10.0, locustfile=locustfile))
+        atexit_file = out / "atexit.txt"
+        log = result.log_path.read_text(encoding="utf-8")
+        return result.exit_code, atexit_file.read_text() if atexit_file.exists() else "", \
+            "QUITTING LINE" if "QUITTING LINE" in log else log[-500:]
+
+    fresh = run("fresh")
+    assert fresh == (7, "ran", "QUITTING LINE")
+    with lfs.locust_fork_server():
+        assert run("forked") == fresh
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["-f", "x.py", "--headless", "--users", "5"], False),
+    (["-f", "x.py", "--processes", "2"], True),
+    (["-f", "x.py", "--processes=2"], True),
+    (["-f", "x.py", "--master", "--expect-workers", "2"], True),
+    (["-f", "x.py", "--worker"], True),
+])
+def test_only_distributed_runs_keep_their_finalization(argv: list[str], expected: bool) -> None:
+    assert lfs._distributed(argv) is expected

@@ -141,9 +141,32 @@ def test_environment_read_at_import_time_starts_cold(fork_server: ForkServer) ->
     assert not fork_server.usable({**env, "PYTHONHASHSEED": "0"})
     assert forkserver.forkable([sys.executable, "-m", "bench.servers.uvicorn_runner", "app_under_test.app:x"])
     assert not forkserver.forkable([sys.executable, "-m", "bench.servers.uvicorn_runner", "myapp:app"])
-    assert not forkserver.forkable([sys.executable, "-m", "bench.mock"])
+    assert forkserver.forkable([sys.executable, "-m", "bench.mock", "--latency-ms", "1"])
     assert forkserver.forkable([sys.executable, "-m", "bench.run.static_child", "--out", "x"])
     assert not forkserver.forkable(["python2", "-m", "bench.run.static_child"])
+
+
+def test_the_project_root_on_pythonpath_changes_nothing_the_fork_server_imports(fork_server: ForkServer) -> None:
+    env = dict(fork_server.env)
+    before = env.get("PYTHONPATH")
+    with_root = forkserver.PROJECT_ROOT + (os.pathsep + before if before else "")
+    assert fork_server.usable({**env, "PYTHONPATH": with_root})  # what the mock's environment adds
+    assert not fork_server.usable({**env, "PYTHONPATH": os.pathsep.join(filter(None, ["/elsewhere", before]))})
+
+
+def test_the_mock_is_forked_once_the_server_is_ready_and_cold_before(fork_server: ForkServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_mock() as forked:
+        assert isinstance(forked.process.proc, ForkedProcess)
+        assert forked.stats()["received"] == 0
+        reply = httpx.post(forked.api_base + "/chat/completions", timeout=10,
+                           json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        assert reply.status_code == 200 and forked.stats()["received"] == 1
+    # Still importing (the backend probe's mock at the start of a run): a cold start, not a wait for the imports.
+    monkeypatch.setattr(fork_server, "_ready", False)
+    with running_mock() as cold:
+        assert isinstance(cold.process.proc, subprocess.Popen)
+        assert cold.stats()["received"] == 0
 
 
 def test_static_measurements_come_from_a_forked_child(fork_server: ForkServer, tmp_path: Path,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -192,6 +195,14 @@ def test_stage_clock_sums_work_from_several_threads() -> None:
     assert "measure" in describe(got)
 
 
+@dataclass
+class Servers:
+    """What the orchestrator's alone lane uses of a unit's servers started ahead."""
+
+    name: str
+    before_runs: Callable[[], None] | None = None
+
+
 def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
     """Background and heavy from the start; blocked alone; then paced with the extra tasks, and the several-worker
     units beside the paced and alone ones; the alone units last, after the paced ones and the extra tasks. Each
@@ -212,9 +223,10 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
     nice: dict[str, set[int]] = {}
     lock = threading.Lock()
 
-    readies: list[object] = []
+    readies: list[Servers | None] = []
 
-    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None, ready: object = None) -> None:
+    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None,
+                  ready: Servers | None = None) -> None:
         lane_name = unit.lane  # type: ignore[attr-defined]
         with lock:
             events.append(("start", lane_name, time.monotonic()))
@@ -227,15 +239,15 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
         with lock:
             events.append(("end", lane_name, time.monotonic()))
 
-    def fake_start(unit: object, run: object, apps: bool) -> str:
+    def fake_start(unit: object, run: object, apps: bool) -> Servers:
         with lock:
             events.append(("start", "ahead", time.monotonic()))
         time.sleep(0.05)
         with lock:
             events.append(("end", "ahead", time.monotonic()))
-        return f"servers of {unit.lane}"  # type: ignore[attr-defined]
+        return Servers(f"servers of {unit.lane}")  # type: ignore[attr-defined]
 
-    stopped: list[object] = []
+    stopped: list[Servers] = []
     monkeypatch.setattr(orchestrator, "_run_unit", fake_unit)
     monkeypatch.setattr(orchestrator, "_start_servers", fake_start)
     monkeypatch.setattr(orchestrator, "_stop_servers", lambda servers, clock: stopped.append(servers))
@@ -254,7 +266,7 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
         time.sleep(0.1)
         probes.append((t0, time.monotonic()))
 
-    orchestrator._run_units(units(profile, "overlap"), Run(), {"probes": probe})
+    orchestrator._run_units(units(profile, "overlap"), Run(), {"probes": probe})  # type: ignore[arg-type]
     started = {lane: min(t for kind, ln, t in events if kind == "start" and ln == lane) for _, lane, _ in events}
     ended = {lane: max(t for kind, ln, t in events if kind == "end" and ln == lane) for _, lane, _ in events}
     assert started["background"] <= started["blocked"] and started["heavy"] <= started["blocked"] + 0.04
@@ -264,10 +276,69 @@ def test_lanes_order_and_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
     # The alone unit's servers started ahead: after the paced units' own starts, before the alone lane, and were
     # handed to it and stopped after it.
     assert started["paced"] <= started["ahead"] and ended["ahead"] <= started["alone"]
-    assert readies == ["servers of alone"] and stopped == ["servers of alone"]
+    assert [r and r.name for r in readies] == ["servers of alone"] and [s.name for s in stopped] == ["servers of alone"]
     assert started["alone"] < ended["workers"]  # the several-worker units go on beside the alone ones
     assert started["paced"] < ended["background"]
     assert nice == {"background": {0}, "alone": {0}, "blocked": {0}, "paced": {0}, "heavy": {priority.IDLE_NICE},
                     "workers": {priority.LOW_NICE}}
     assert Run.clock.as_dict()["phases"].keys() >= {"blocked", "paced", "alone", "heavy", "workers",
                                                      "background start"}
+
+
+def test_an_alone_units_servers_stop_while_the_next_warms_up_and_are_gone_before_its_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alone lane hands a finished unit's servers to another thread to stop (uvicorn's shutdown is mostly
+    waiting) and goes on with the next unit; that unit's first run waits for them (`before_runs`)."""
+    from bench.run import orchestrator
+    from bench.servers import priority
+
+    profile = Profile("t", "", (
+        Step("steady", ("async-limited",), (), repeat=1),  # paced: the alone units' servers start ahead meanwhile
+        *(Step("burst", (v,), (), latency_ms=100.0, repeat=1)
+          for v in ("async", "threadpool", "async:clients=per-agent"))))
+    events: list[tuple[str, str, float]] = []
+    lock = threading.Lock()
+
+    def note(what: str, name: str) -> None:
+        with lock:
+            events.append((what, name, time.monotonic()))
+
+    def fake_unit(unit: object, run: object, under_way: threading.Event | None = None,
+                  ready: Servers | None = None) -> None:
+        if unit.lane != "alone":  # type: ignore[attr-defined]
+            if under_way is not None:
+                under_way.set()
+            time.sleep(0.3)
+            return
+        assert ready is not None
+        note("warm-up", ready.name)
+        time.sleep(0.05)  # shorter than a stop: the stop is still under way when the runs are due
+        if ready.before_runs is not None:
+            ready.before_runs()
+        note("runs", ready.name)
+        time.sleep(0.02)
+        note("done", ready.name)
+
+    def fake_stop(servers: Servers, clock: object) -> None:
+        assert threading.current_thread() is not threading.main_thread()
+        note("stopping", servers.name)
+        time.sleep(0.2)
+        note("stopped", servers.name)
+
+    monkeypatch.setattr(orchestrator, "_run_unit", fake_unit)
+    monkeypatch.setattr(orchestrator, "_start_servers", lambda unit, run, apps: Servers(unit.variants[0]))
+    monkeypatch.setattr(orchestrator, "_stop_servers", fake_stop)
+    monkeypatch.setattr(priority, "lower_this_thread", lambda nice=0: None)
+
+    class Run:
+        serial_s = None
+        stop = threading.Event()
+        clock = StageClock()
+
+    orchestrator._run_units(units(profile, "overlap"), Run(), {})  # type: ignore[arg-type]
+    at = {(what, name): t for what, name, t in events}
+    names = ["async", "threadpool", "async:clients=per-agent"]
+    for before, after in itertools.pairwise(names):
+        assert at[("warm-up", after)] < at[("stopped", before)]  # the next unit went on while they stopped...
+        assert at[("stopped", before)] <= at[("runs", after)]  # ...and measured only once they were gone
+    assert {name for what, name, _ in events if what == "stopped"} == set(names)  # the last one too, before return
