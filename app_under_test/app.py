@@ -40,9 +40,14 @@ def create_app(variant: Variant | str | None = None, settings: Settings | None =
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        monitor.start()
         if settings.app_blockwatch:
+            # One timer on the loop, not two: the sampler's heartbeat is late exactly when the monitor's sleep would
+            # be, and each wake-up costs the loop (loopmon.py).
+            monitor.start(fed_every_s=sampler.heartbeat_ms / 1000)
+            sampler.on_beat = monitor.record
             sampler.start()
+        else:
+            monitor.start()
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
@@ -85,6 +86,8 @@ class BlockedLoopSampler:
         self._handle: asyncio.TimerHandle | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Called on the loop with each heartbeat's lateness (ms): the loop-lag monitor's samples (loopmon.py).
+        self.on_beat: Callable[[float], None] | None = None
         # Guarded by _lock: heartbeat state (`_seq` counts beats, so a sample taken across a beat is dropped),
         # the block in progress, blocks closed by the heartbeat but not yet folded, and the window's figures.
         self._due = 0.0
@@ -149,6 +152,8 @@ class BlockedLoopSampler:
                 self._pending = _Pending(self.max_sites_per_block)
             self._seq += 1
             self._due = now + self.heartbeat_ms / 1000
+        if self.on_beat is not None:
+            self.on_beat(max(0.0, late * 1000))
         if not self._stopping.is_set() and self._loop is not None:
             self._handle = self._loop.call_later(self.heartbeat_ms / 1000, self._beat)
 

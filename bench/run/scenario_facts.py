@@ -26,10 +26,11 @@ DEFAULT_RATE = 10.0
 # Seconds a repetition costs beyond its load: Locust and the app start, warm up and stop.
 RUN_OVERHEAD_S = 4.0
 COLD_START_S = 3.0  # a fresh app's imports and readiness, for a cold scenario
-# The same with the overlapping schedule's fork servers: the app and Locust start from pre-imported parents, and a
-# local Locust releases its users once they are spawned (a warm async burst of 50 at 100 ms: 0.85-1.5 s a run, of
-# which 0.4-1.0 s the burst itself, measured; 1.25-1.55 s before, with a fixed 0.35 s to spawn).
-FAST_RUN_OVERHEAD_S = 0.8
+# The same with the overlapping schedule's fork servers: the app and Locust start from pre-imported parents, a
+# local Locust releases its users once they are spawned and ends without the interpreter's finalization (a warm
+# async burst of 50 at 100 ms: 0.62-0.88 s a run in a quick run, of which 0.45-0.67 s the burst itself; 0.85-1.5 s
+# while Locust still finalized, 1.25-1.55 s with a fixed 0.35 s to spawn).
+FAST_RUN_OVERHEAD_S = 0.6
 FAST_COLD_START_S = 2.0
 
 LIMITER_RPS = 10.0  # the reference app's limiter (the seed's 10 requests per second), for estimates only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -119,6 +120,21 @@ async def test_stats_list_as_many_blocks_and_sites_as_asked(app_client) -> None:
     assert none["blocks"] == [] and none["sites"] == [] and none["block_count"] >= default["block_count"]
     assert default["sites"] and len(default["sites"]) <= 10
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("blockwatch", [True, False])
+async def test_loop_lag_shows_each_blocking_call_with_or_without_the_sampler(app_client, blockwatch: bool) -> None:
+    # With the sampler on, the lag monitor takes its samples from the sampler's 5 ms heartbeat (one timer on the
+    # loop, not two); without it, from its own 10 ms sleeps. Either way a 40 ms blocking call is 40 ms of lag.
+    twin = MockTwin(MockConfig(latency_ms=40))
+    async with app_client("sync", twin=twin, app_blockwatch=blockwatch) as client:
+        assert (await client.post("/api/debug/stats/reset")).status_code == 200
+        for _ in range(3):
+            assert (await client.post("/api/chat", json={"message": "hi"})).status_code == 200
+        await asyncio.sleep(0.05)
+        lag = (await client.get("/api/debug/stats")).json()["loop_lag"]
+    assert lag["interval_ms"] == (5.0 if blockwatch else 10.0)
+    assert lag["samples"] >= 3 and 30 <= lag["max_ms"] < 1000, lag
 
 
 async def test_the_blocked_loop_sampler_is_off_unless_asked_for(app_client) -> None:
