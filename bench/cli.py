@@ -7,17 +7,13 @@ Errors are mapped to exit codes here and only here.
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
 import importlib
-import os
 import sys
-import threading
 from types import ModuleType
-from typing import NoReturn
 
 from bench.errors import BenchError, OneLineParser, Terminated, interrupt_code, raise_on_sigterm, stacks_on_sigusr1
 from bench.servers import stop_deadline
+from bench.servers.exiting import exit_now
 
 # name -> module; imported lazily so `bench mock` does not pay for pandas and matplotlib.
 COMMANDS: dict[str, str] = {
@@ -71,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"bench {args.command}: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}\n")
         code = interrupt_code(exc)
     if as_program and args.command in QUICK_EXIT:
-        _exit_now(code)
+        exit_now(code)  # results and reports are written and closed by now; the children are stopped
     return code
 
 
@@ -80,15 +76,3 @@ def main(argv: list[str] | None = None) -> int:
 QUICK_EXIT = ("run", "gate")
 
 
-def _exit_now(code: int) -> NoReturn:
-    """End as the interpreter would, less its teardown: non-daemon threads joined, atexit handlers run (logging's
-    flush, weakref finalizers), the standard streams flushed; the harness keeps no other buffered file open (results
-    and reports are written and closed as they are made), and its children are stopped by then."""
-    with contextlib.suppress(BaseException):
-        threading._shutdown()  # type: ignore[attr-defined]
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BaseException):
-            stream.flush()
-    os._exit(code)

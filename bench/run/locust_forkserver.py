@@ -24,7 +24,6 @@ of the server running. This module imports no locust in the harness (it would mo
 from __future__ import annotations
 
 import array
-import atexit
 import contextlib
 import itertools
 import json
@@ -45,6 +44,7 @@ from typing import IO, Any, NoReturn
 import psutil
 
 from bench.servers import priority
+from bench.servers.exiting import exit_now
 from bench.servers.forkserver import system_exit_code
 from bench.servers.lifeline import die_with_parent, preexec_for_child
 from bench.servers.process import child_env, stop_tree
@@ -545,14 +545,7 @@ def _child(request: Mapping[str, Any], log_fd: int, server_pid: int, start_cwd: 
     # are closed (Locust's reports) or flushed at each line (the records), and the logging handlers are flushed by
     # atexit. Finalization would tear down every module of Locust, gevent and the scenarios: 126-167 ms of CPU
     # after the last file was written (by strace), which the harness waits for in every run.
-    with contextlib.suppress(BaseException):
-        threading._shutdown()  # type: ignore[attr-defined]
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BaseException):
-            stream.flush()
-    os._exit(code)
+    exit_now(code)
 
 
 # Locust's options that start a distributed run: a master (or a worker) whose zmq I/O thread still sends during
