@@ -160,7 +160,7 @@ def test_makespan_estimate_packs_beside_units_on_the_pool() -> None:
     assert est["workers"] > 60.0
     alone_workers = est["workers"] / min(WORKERS_AT_ONCE, os.cpu_count() or 1) * HEAVY_CONTENTION
     assert makespan_estimate_s(units(workers, "overlap")) == pytest.approx(
-        est["blocked"] + max(est["workers"], alone_workers) * BESIDE)
+        est["blocked"] + max(est["workers"], alone_workers))
 
 
 def test_the_overlapping_schedule_is_estimated_shorter_than_the_serial_one() -> None:
