@@ -31,7 +31,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="quick", choices=list(PROFILES),
-                        help="quick (~1:05-1:16 on 2 cores), seed (the document's set-up, ~3:20), "
+                        help="quick (~1:05-1:10 on 2 cores), seed (the document's set-up, ~2:50), "
                         "full (adds the sweep)")
     parser.add_argument("--variants", default="", help="comma-separated variants (default: the profile's); "
                         "use ';' to separate specs that contain commas")

@@ -6,6 +6,8 @@ limit). `execute` then keeps what the run recorded, marked partial, and the orch
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
 import subprocess
 import threading
@@ -17,7 +19,19 @@ from typing import Any
 from bench.errors import BenchError
 from bench.run.locust_job import running_locust
 
-POLL_S = 0.1  # how often the app's process is polled: its death is noticed within this, plus a thread switch
+POLL_S = 0.1  # how often the app's process is polled where it has no pidfd (else its exit wakes the watcher)
+REPORT_WAIT_S = 2.0  # how long an exited app's exit code may take to be reported (reaped by the fork server)
+
+
+def _pidfd(proc: Any) -> int | None:
+    """A descriptor that turns readable when the process exits (Linux 5.3+), or None (then it is polled). Opened
+    after a poll: a process already reaped has its code, so the pid is never one reused by another process."""
+    if proc.poll() is not None:
+        return None
+    try:
+        return os.pidfd_open(int(proc.pid))
+    except (OSError, AttributeError):
+        return None
 
 
 class AppDied(BenchError):
@@ -63,20 +77,53 @@ class AppWatch:
         self._thread = threading.Thread(target=self._watch, name="app-watch", daemon=True)
         self._since = time.time()
         self._owner = threading.get_ident()  # the thread that runs this run's Locust (run_locust registers it)
+        self._wake_r = self._wake_w = -1
+        self._pidfd: int | None = None
 
     def __enter__(self) -> AppWatch:
         self._since = time.time()
+        self._wake_r, self._wake_w = os.pipe()
+        self._pidfd = _pidfd(self.proc)
         self._thread.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
         self._thread.join(timeout=5.0)
+        if self.death is None and not self._thread.is_alive():
+            # Ended between two looks (no pidfd here): a dead app has no stats to read, and the run is cut.
+            code = self._exit_code()
+            if code is not None:
+                self.death = Death(code, time.time(), self._since, [])
+        for fd in (self._wake_r, self._wake_w, self._pidfd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def _wait(self) -> bool:
+        """Until the app's process exits (its pidfd turns readable: noticed at once, not at the next poll), the run
+        ends, or POLL_S has passed; False once the run has ended."""
+        watched = [self._wake_r] + ([self._pidfd] if self._pidfd is not None else [])
+        with contextlib.suppress(OSError):
+            select.select(watched, [], [], POLL_S)
+        return not self._stop.is_set()
+
+    def _exit_code(self) -> int | None:
+        code = self.proc.poll()
+        if code is None and self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
+            # Exited, and not yet reaped (the fork server reports a forked app's exit a moment later).
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.proc.wait(timeout=REPORT_WAIT_S)
+        return code
 
     def _watch(self) -> None:
-        while not self._stop.wait(POLL_S):
-            code = self.proc.poll()
+        # Noticed at once: a Locust whose requests all failed with the app ends within tens of milliseconds, before
+        # a 0.1 s poll would have seen the death (and the run then read the dead app's stats).
+        while self._wait():
+            code = self._exit_code()
             if code is not None:
                 noticed = time.time()
                 self.death = Death(code, noticed, self._since, self._stop_locust())

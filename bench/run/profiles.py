@@ -1,10 +1,10 @@
 """Profiles: which scenarios run, on which variants, with which parameters. Each step names the claims it
 feeds (see bench/report/claims/ for the rules that read them).
 
-    quick  the CI / first-look set-up: short latencies, every claim touched; about 1 min 05-16 s on 2 cores with the
-           overlapping schedule (bench/run/schedule.py), 4 min 30-50 s with round 1's serial one
+    quick  the CI / first-look set-up: short latencies, every claim touched; about 1 min 05-10 s on 2 cores with the
+           overlapping schedule (bench/run/schedule.py), 4 min 45-50 s with round 1's serial one
     seed   the document's set-up: bursts of 50 against a 3 s upstream (sync ~150 s), plus every other claim and
-           a small sweep at 100 ms, so its report has every chart; about 3 min 20 s overlapped, 15 min serial
+           a small sweep at 100 ms, so its report has every chart; about 2 min 50 s overlapped, 15 min serial
 Repetitions: under 5 a report shows their range, not an interval; the cheap ones (warm async bursts, memory
 windows) run enough for a real one where the budget allows.
     full   every variant of every scenario, the sweep up to 500 at 1 s, and the fault matrix (no time budget)
@@ -115,8 +115,8 @@ def standalone_steps(scenario: str, variants: tuple[str, ...]) -> tuple[Step, ..
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         "quick",
-        "every claim at short latencies (bursts of 50 at 100 ms); about 1:05-1:16 on 2 cores (1:05-1:16 measured, "
-        "with the machine's other load; 4:32-4:51 with --schedule serial)",
+        "every claim at short latencies (bursts of 50 at 100 ms); about 1:05-1:10 on 2 cores (1:04-1:09 measured, "
+        "with the machine's other load; 4:44-4:51 with --schedule serial)",
         (
             # C4 judges `async` (ainvoke alone) and `async-limited` (the seed's whole recommendation, ~4 s a burst
             # behind its 10 rps limiter): every profile that judges C4 runs both.
@@ -134,7 +134,7 @@ PROFILES: dict[str, Profile] = {
     "seed": Profile(
         "seed",
         "the design document's set-up: bursts of 50 concurrent requests against a 3 s upstream (sync: 2 x 150 s), "
-        "then every other claim, a small sweep and streaming at 100 ms; about 3:20 on 2 cores (3:20 measured once; "
+        "then every other claim, a small sweep and streaming at 100 ms; about 2:50 on 2 cores (2:49 measured once; "
         "14:45 with --schedule serial)",
         (
             # The blocking burst takes N x latency = 150 s by construction (spread 0.03% over 3 repetitions

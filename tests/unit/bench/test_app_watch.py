@@ -11,7 +11,9 @@ import sys
 import threading
 import time
 
-from bench.run import locust_job
+import pytest
+
+from bench.run import appwatch, locust_job
 from bench.run.appwatch import POLL_S, AppWatch, Death, died_line
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -77,3 +79,40 @@ def test_requests_cut_off_are_those_unanswered_across_the_death() -> None:
                                                      "poll_s": POLL_S, "in_flight": 2}}
     line = died_line(entry)
     assert "\n" not in line and "steady/async/1/0" in line and "2 request(s) cut off" in line
+
+
+def test_a_death_wakes_the_watcher_without_waiting_for_its_next_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's pidfd wakes the watcher: a run whose requests all failed with the app ends within tens of
+    milliseconds, before a poll would have seen the death, and then read the dead app's stats (seen with forked
+    Locust runs ending without their finalization)."""
+    monkeypatch.setattr(appwatch, "POLL_S", 5.0)  # only the pidfd can notice it in time
+    app = subprocess.Popen(SLEEPER)
+    try:
+        with AppWatch(app) as watch:  # type: ignore[arg-type]
+            time.sleep(0.2)
+            killed = time.time()
+            app.send_signal(signal.SIGKILL)
+            end = time.monotonic() + 2.0
+            while watch.death is None and time.monotonic() < end:
+                time.sleep(0.01)
+            death = watch.death
+        assert death is not None and death.exit_code == -signal.SIGKILL
+        assert death.noticed_epoch - killed < 0.5, death.noticed_epoch - killed
+    finally:
+        _stop(app)
+
+
+def test_a_death_after_the_last_look_is_still_recorded_when_the_run_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(appwatch, "_pidfd", lambda proc: None)  # no pidfd: polled only
+    monkeypatch.setattr(appwatch, "POLL_S", 5.0)
+    app = subprocess.Popen(SLEEPER)
+    try:
+        with AppWatch(app) as watch:  # type: ignore[arg-type]
+            time.sleep(0.2)
+            app.send_signal(signal.SIGKILL)
+            app.wait(timeout=5)  # reaped here: poll() now has its code
+            assert watch.death is None  # the watcher has not looked yet
+        assert watch.death is not None and watch.death.exit_code == -signal.SIGKILL
+        assert watch.death.locust_stopped == []
+    finally:
+        _stop(app)
