@@ -38,8 +38,8 @@ class LoopLagMonitor:
     def start(self, *, fed_every_s: float | None = None) -> None:
         """Sample with a task of its own, or (`fed_every_s`) take the samples another timer due that often passes to
         `record`. Each timer's wake-up costs the loop: idle, an app with both the blocked-loop sampler's 5 ms heartbeat
-        and this task's 10 ms sleeps used 3.4-4.5% of a core, 2.1-2.3% with the sampler off, a share of which is this
-        task (tests/support/idle_app_cpu.py has the figures with it fed instead)."""
+        and this task's 10 ms sleeps used 3.75-4.63% of a core, fed by the heartbeat 3.25-3.88%, with the sampler off
+        (this task alone) 1.87-2.25% (`python -m tests.support.idle_app_cpu --rounds 3`, 8 s windows)."""
         # numpy's first percentile imports what it needs (~20 ms, more on a busy machine): paid here, at start-up,
         # not on the loop in the first stats read, where the blocked-loop sampler would report it as the app's own.
         np.percentile(np.zeros(2), 99)

@@ -62,8 +62,8 @@ APP_PACKAGE = "app_under_test"
 # (bench/run/static_child.py), which need only its imports, and the mock backend (`python -m bench.mock`), a uvicorn
 # server like the app. A cold mock costs ~0.25 s of CPU to start, and a run starts one per unit (22 in quick): forked,
 # its start stops competing with the units beside it. Being the instrument, not the app under test, it need not look
-# cold: its own start-up collects and freezes what it inherits (bench/mock/app.py `_lifespan`), so the app's
-# pre-imported objects cost its latency nothing.
+# cold: its start-up freezes what it inherits (bench/mock/app.py `_lifespan`), so the collector never walks the
+# app's pre-imported objects during a run.
 FORKABLE_MODULES = ("bench.run.static_child", "bench.mock")
 # Of those, the ones whose cold start is cheaper than waiting for the fork server's imports (~2-3 s after the run
 # starts): forked only once the server is ready, else started cold (the backend probe's mock, at the very start).
