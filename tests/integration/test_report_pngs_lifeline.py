@@ -3,7 +3,6 @@ is killed outright: a process pool's workers would otherwise live on, orphaned, 
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from tests.support.children import kill_leftovers, signal_and_survivors
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,14 +45,7 @@ def test_drawing_children_die_with_a_killed_parent() -> None:
             children = parent.children()
             time.sleep(0.05)
         assert len(children) == 2, f"expected 2 drawing children, saw {children}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        _, alive = psutil.wait_procs(children, timeout=10)
+        alive = signal_and_survivors(proc, children, signal.SIGKILL, wait_s=10)
         assert not alive, f"left behind: {alive}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        for child in children:  # orphans by now if the test failed: no longer anyone's children to find
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        kill_leftovers(proc, children)

@@ -12,6 +12,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.children import kill_leftovers, signal_and_survivors
+
 pytestmark = pytest.mark.integration
 
 
@@ -41,13 +43,7 @@ def test_serve_stops_its_embedded_mock(sig: signal.Signals) -> None:
         assert stats["constructions"] == 1 and stats["variant"] == "locked"
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children, "the embedded mock should be a child process"
-        proc.send_signal(sig)
-        proc.wait(timeout=30)
-        _, alive = psutil.wait_procs(children, timeout=10)
+        alive = signal_and_survivors(proc, children, sig)
         assert not alive, f"left running: {[p.pid for p in alive]}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        for child in children:
-            if child.is_running():
-                child.kill()
+        kill_leftovers(proc, children)

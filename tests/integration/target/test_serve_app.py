@@ -15,6 +15,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.children import kill_leftovers, signal_and_survivors
+
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -47,16 +49,10 @@ def test_serve_runs_a_users_app_from_its_directory(tmp_path: Path) -> None:
         assert stats["watched"]["openai:AsyncOpenAI"]["sites"][0]["site"].endswith("service.py:22 lifespan")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children, "the embedded mock should be a child process"
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        _, alive = psutil.wait_procs(children, timeout=10)
+        alive = signal_and_survivors(proc, children, signal.SIGTERM)
         assert not alive, f"left running: {[p.pid for p in alive]}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        for child in children:
-            if child.is_running():
-                child.kill()
+        kill_leftovers(proc, children)
 
 
 def test_serve_a_missing_app_is_one_line(tmp_path: Path) -> None:
