@@ -9,7 +9,6 @@ from __future__ import annotations
 import locust  # noqa: F401  # gevent monkey-patching must come before anything else in a Locust process
 
 # isort: split
-import functools
 import itertools
 import json
 from typing import Any
@@ -19,31 +18,13 @@ from locust.contrib.fasthttp import FAILURE_EXCEPTIONS, FastHttpUser
 
 from scenarios import clock
 from scenarios.records import classify_error, error_detail
+from scenarios.request_spec import wire_request
 from scenarios.runstate import get_run
 from scenarios.sse import SSEParser
 
 
 class Cancelled(Exception):
     """The request was still in flight when Locust stopped its user."""
-
-
-@functools.lru_cache(maxsize=16)
-def _parsed(text: str) -> Any:
-    """A run's constant JSON option, parsed once rather than on every request (read-only: only sent)."""
-    return json.loads(text)
-
-
-def _body(settings: Any, body: str = "") -> Any:
-    """The reference app's chat body, or the JSON a user gave for their own app (`null`: none)."""
-    if body:
-        return _parsed(body)
-    return {"message": settings.message, "conversation_id": None}
-
-
-def _headers(text: str, base: dict[str, str] | None = None) -> dict[str, str] | None:
-    extra = {str(k): str(v) for k, v in _parsed(text).items()} if text else {}
-    merged = {**(base or {}), **extra}
-    return merged or None
 
 
 def _report_cancelled(user: FastHttpUser, method: str, name: str, ctx: dict[str, Any]) -> None:
@@ -69,10 +50,10 @@ def post_chat(user: FastHttpUser, *, t_planned: float | None = None, step: int |
     settings = get_run(user.environment).settings
     path, method = settings.chat_path, settings.chat_method
     ctx: dict[str, Any] = {"t_planned": t_planned, "step": step}
-    body, headers = _body(settings, settings.chat_body), _headers(settings.chat_headers)
+    body, headers = wire_request(settings.chat_body, settings.message, settings.chat_headers, None)
     ctx["t_send"] = t_send = clock.now()
     try:
-        with user.client.request(method, path, json=body, name=path, stream=True, catch_response=True,
+        with user.client.request(method, path, data=body, name=path, stream=True, catch_response=True,
                                  context=ctx, headers=headers) as resp:
             meta = resp.request_meta["context"]
             status = resp.status_code
@@ -109,11 +90,11 @@ def post_stream(user: FastHttpUser, *, t_planned: float | None = None, step: int
     settings = get_run(user.environment).settings
     path, method = settings.stream_path, settings.stream_method
     ctx: dict[str, Any] = {"t_planned": t_planned, "step": step}
-    body = _body(settings, settings.stream_body)
-    headers = _headers(settings.stream_headers, {"Accept": "text/event-stream"})
+    body, headers = wire_request(settings.stream_body, settings.message, settings.stream_headers,
+                                   "text/event-stream")
     ctx["t_send"] = t_send = clock.now()
     try:
-        with user.client.request(method, path, json=body, name=path, stream=True, catch_response=True,
+        with user.client.request(method, path, data=body, name=path, stream=True, catch_response=True,
                                  context=ctx, headers=headers) as resp:
             meta = resp.request_meta["context"]
             status = resp.status_code

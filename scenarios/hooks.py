@@ -12,8 +12,10 @@ import csv
 import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
+import gevent
 import gevent.event
 from locust import events
 from locust import stats as locust_stats
@@ -22,9 +24,9 @@ from locust.runners import MasterRunner, WorkerRunner
 from bench.servers.lifeline import forks_die_with_parent
 from scenarios import clock, completion, serving, streaming, webui
 from scenarios.options import add_arguments
-from scenarios.records import build_record
+from scenarios.record_buffer import FLUSH_EVERY_S, PendingRecords, record_of_event
 from scenarios.registry import resolve
-from scenarios.runstate import attach, get_run, new_run
+from scenarios.runstate import BenchRun, attach, get_run, new_run
 from scenarios.schedule import release_delay
 
 # Locust rewrites its CSV every CSV_STATS_INTERVAL_SEC (default 1 s) and not at exit: the final numbers are written
@@ -32,6 +34,8 @@ from scenarios.schedule import release_delay
 locust_stats.CSV_STATS_INTERVAL_SEC = 0.25  # type: ignore[assignment]  # an int in locust; a float works
 
 logger = logging.getLogger(__name__)
+
+PENDING = "record_buffer"  # run.extra's key for a local runner's PendingRecords
 
 # `--processes N` forks the load workers: each dies with the Locust process that forked it, even when that one
 # is killed outright (the harness's Locust child dies with the harness the same way).
@@ -77,7 +81,14 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
             environment.stop_timeout = run.settings.client_timeout
     completion.install(environment)
     streaming.install(environment)  # a worker streams its records (and clock) to the master; one path for all
-    environment.events.request.add_listener(_record_listener(environment))
+    if isinstance(runner, WorkerRunner):
+        environment.events.request.add_listener(_record_listener(run, _to_master(environment)))
+    elif run.writer is not None:
+        pending = PendingRecords(run.writer, event_lines=run.settings.records_format == "events")
+        run.extra[PENDING] = pending
+        environment.events.request.add_listener(_record_listener(run, pending.add))
+        # In the runner's group where there is one: it ends when Locust kills its greenlets at quit.
+        (runner.greenlet.spawn if runner is not None else gevent.spawn)(_drain_every, pending)
     serving.install(environment)
     webui.install(environment)
 
@@ -133,11 +144,12 @@ def _on_spawned(environment: Any, user_count: int = 0, **_: Any) -> None:
 @events.test_stop.add_listener
 def _on_test_stop(environment: Any, **_: Any) -> None:
     completion.cancel_hard_limit(environment)
+    _drain(environment)  # fired after the users stopped: the records of requests cut short are in
 
 
-def _record_listener(environment: Any) -> Any:
-    """A request-event listener making one record per request; bound to this process's environment. A local
-    runner writes it; a worker streams it to its master (records_dir, from the master, says the master keeps them)."""
+def _record_listener(run: BenchRun, sink: Callable[[tuple[Any, ...]], None]) -> Any:
+    """A request-event listener handing `sink` the event's values, as `scenarios/record_buffer.py` holds them: a
+    local runner's buffer (written off the request's path), or a load worker's stream to its master."""
 
     def on_request(
         request_type: str,
@@ -150,31 +162,46 @@ def _record_listener(environment: Any) -> Any:
         start_time: float | None = None,
         **_: Any,
     ) -> None:
-        run = get_run(environment)
-        runner = environment.runner
-        stream = streaming.worker_stream(environment)
-        if isinstance(runner, WorkerRunner):
-            if stream is None or not run.settings.records_dir:
-                return
-        elif run.writer is None:
-            return
-        try:
-            status = int(getattr(response, "status_code", 0) or 0) if response is not None else 0
-        except Exception:  # a response object broken by the very error being reported
-            status = 0
-        worker = int(runner.worker_index or 0) if isinstance(runner, WorkerRunner) else 0
-        record = build_record(
-            method=request_type, name=name, response_time_ms=float(response_time or 0.0),
-            response_length=int(response_length or 0), exception=exception,
-            start_time=float(start_time or clock.now()), status=status, context=context or {},
-            labels=run.labels, worker=worker, pid=os.getpid(),
-        )
-        if stream is not None:
-            stream.add(record)
-        elif run.writer is not None:
-            run.writer.write(record)
+        sink((request_type, name, response_time, response_length, exception,
+              float(start_time) if start_time else clock.now(), _status(response), context or {}, run.labels))
 
     return on_request
+
+
+def _status(response: Any) -> int:
+    if response is None:
+        return 0
+    try:
+        return int(getattr(response, "status_code", 0) or 0)
+    except Exception:  # a response object broken by the very error being reported
+        return 0
+
+
+def _drain_every(pending: PendingRecords) -> None:
+    while True:
+        gevent.sleep(FLUSH_EVERY_S)
+        try:
+            pending.drain()
+        except Exception:  # a full disk: those records are missing from the count, which the run reports
+            logger.exception("writing request records failed")
+
+
+def _drain(environment: Any) -> None:
+    pending = get_run(environment).extra.get(PENDING)
+    if pending is not None:
+        pending.drain()
+
+
+def _to_master(environment: Any) -> Callable[[tuple[Any, ...]], None]:
+    """A load worker's sink: each event's record, built at once, streamed to its master (records_dir, from the
+    master, says the master keeps them)."""
+
+    def send(event: tuple[Any, ...]) -> None:
+        stream = streaming.worker_stream(environment)
+        if stream is not None and get_run(environment).settings.records_dir:
+            stream.add(record_of_event(event, int(environment.runner.worker_index or 0), os.getpid()))
+
+    return send
 
 
 @events.quitting.add_listener
@@ -183,6 +210,7 @@ def _on_quitting(environment: Any, **_: Any) -> None:
     if line:
         logger.info("%s", line)
     run = get_run(environment)
+    _drain(environment)
     if run.writer is not None:
         run.writer.close()
     streaming.on_quitting(environment)

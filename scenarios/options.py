@@ -45,6 +45,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("repetition", int, 0, "Repetition number, copied into every record", web_ui=False),
     Option("records_dir", str, "", "Directory for per-request JSONL records (none written if empty)",
            web_ui=False),
+    Option("records_format", str, "records", "Lines a local Locust writes to --records-dir: records (one JSON object "
+           "a request) or events (an array of the request event's values, made a record when read by "
+           "scenarios.records.read_jsonl: less work a request for Locust; what bench run asks for)", web_ui=False,
+           choices=("records", "events")),
     Option("client_timeout", float, 120.0,
            "Client connect/read timeout in seconds; for a burst it must exceed users x latency"),
     Option("release_at", float, 0.0, "Epoch seconds at which burst users send and arrivals start "
@@ -100,6 +104,7 @@ class Settings:
     variant: str
     repetition: int
     records_dir: str
+    records_format: str
     client_timeout: float
     release_at: float
     release_delay: float

@@ -1,16 +1,18 @@
 """Per-request records: one JSON line per request, in one file per Locust process that sent them.
 
 Built from Locust's request event plus the timings our users put in the request context. A local runner writes
-its own file; a worker streams its records to the master, which writes the worker's file
-(`scenarios/streaming.py`). Merged by `bench.run.locust_job` after the run, each file's times moved onto the
-master's clock. Pure (no locust import), so the orchestrator can read and merge them.
+its own file, as event lines: an array of the event's values (`event_line`), made into the record when the file is
+read, so that a Locust process at its ceiling spends as little as it can on each request
+(`scenarios/record_buffer.py`). A worker streams records to the master, which writes the worker's file
+(`scenarios/streaming.py`). Merged by `bench.run.locust_job` after the run into one file of records, each file's
+times moved onto the master's clock. Pure (no locust import), so the orchestrator can read and merge them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +35,13 @@ RECORD_FIELDS = (
 CONTEXT_KEYS = (
     "t_send", "t_first_byte", "t_end", "t_planned", "user", "step", "chunks", "ttft_ms", "max_gap_ms",
     "mean_gap_ms", "agent_id", "server_pid", "error_kind", "error_detail", "bytes",
+)
+_CONTEXT_KEY_SET = frozenset(CONTEXT_KEYS)
+# An event line's first value; what follows is EVENT_FIELDS in order.
+EVENT_TAG = "event-v1"
+EVENT_FIELDS = (
+    "method", "name", "response_time_ms", "response_length", "exception_kind", "exception_detail", "start_time",
+    "status", "context", "variant", "scenario", "repetition", "worker", "pid",
 )
 
 _TIMEOUT_NAMES = frozenset({"Timeout", "timeout", "TimeoutError", "ReadTimeout", "ConnectTimeout"})
@@ -107,6 +116,16 @@ def build_record(
     pid: int,
 ) -> dict[str, Any]:
     """One record from a request event. Our users' precise timings win over Locust's `start_time`."""
+    return _record(method, name, response_time_ms, response_length, classify_error(exception, status),
+                   error_detail(exception), start_time, status, context, labels.variant, labels.scenario,
+                   labels.repetition, worker, pid)
+
+
+def _record(method: str, name: str, response_time_ms: float, response_length: int, exception_kind: str | None,
+            exception_detail: str | None, start_time: float, status: int, context: Mapping[str, Any],
+            variant: str, scenario: str, repetition: int, worker: int, pid: int) -> dict[str, Any]:
+    # `exception_kind`: classify_error(exception, status), None for a request without an exception and a status
+    # under 400 (an event line's reader then classifies the status alone).
     t_send = context.get("t_send")
     if t_send is None:
         t_send = start_time
@@ -115,31 +134,60 @@ def build_record(
         t_end = t_send + response_time_ms / 1000.0
     t_first_byte = context.get("t_first_byte")
     # The user knows failures the event cannot show (an SSE error event, a cut stream); those win.
-    kind = context.get("error_kind") or classify_error(exception, status)
-    detail = (context.get("error_detail") or error_detail(exception)) if kind else None
+    kind = context.get("error_kind") or exception_kind or classify_error(None, status)
+    detail = (context.get("error_detail") or exception_detail) if kind else None
     get = context.get
-    # One literal in RECORD_FIELDS' order (the hot path of a Locust process at its ceiling: about 3 us, against 8
-    # for filling `dict.fromkeys(RECORD_FIELDS)`).
+    # One literal in RECORD_FIELDS' order (about 3 us, against 8 for filling `dict.fromkeys(RECORD_FIELDS)`).
     return {
         "v": RECORD_VERSION, "t_send": t_send, "t_first_byte": t_first_byte, "t_end": t_end,
         "t_planned": get("t_planned"), "latency_ms": _ms(t_end - t_send),
         "ttfb_ms": _ms(t_first_byte - t_send) if t_first_byte is not None else None,
         "status": int(status or 0), "error": kind or None, "error_detail": detail,
         "bytes": int(get("bytes", response_length) or 0), "method": method, "name": name,
-        "variant": labels.variant, "scenario": labels.scenario, "repetition": labels.repetition,
+        "variant": variant, "scenario": scenario, "repetition": repetition,
         "worker": worker, "pid": pid, "user": get("user"), "step": get("step"), "chunks": get("chunks"),
         "ttft_ms": get("ttft_ms"), "max_gap_ms": get("max_gap_ms"), "mean_gap_ms": get("mean_gap_ms"),
         "agent_id": get("agent_id"), "server_pid": get("server_pid"),
     }
 
 
-class RecordWriter:
-    """Appends records to `records-w<worker>-p<pid>.jsonl` in `directory`, one line per record, flushed at once.
+def event_line(event: tuple[Any, ...], worker: int, pid: int) -> bytes:
+    """A request event as one line for a record file, its record built only when read (`record_from_event`).
 
-    A write per request means a killed process loses at most a partial line. orjson makes the line (a record built
-    and written in 7-11 us against 23-24 with `json.dumps` and a text file: `python -m tests.support.record_cost`):
-    at a Locust process's ceiling against a mock that answers at once (~2,600 requests a second, ~380 us each) the
-    record is on every request's path.
+    `event`: (method, name, response_time_ms, response_length, exception, start_time, status, context, labels), as
+    `scenarios/record_buffer.py` holds it. The exception is reduced to its kind and detail here (it cannot be
+    written); a context with keys besides CONTEXT_KEYS (a user class's own) keeps only those."""
+    method, name, response_time_ms, response_length, exception, start_time, status, context, labels = event
+    kind = detail = None
+    if exception is not None:
+        kind, detail = classify_error(exception, status), error_detail(exception)
+    if not context.keys() <= _CONTEXT_KEY_SET:
+        context = {k: context[k] for k in CONTEXT_KEYS if k in context}
+    return orjson.dumps(
+        (EVENT_TAG, method, name, response_time_ms, response_length, kind, detail, start_time, status, context,
+         labels.variant, labels.scenario, labels.repetition, worker, pid),
+        default=_plain, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY)
+
+
+def record_from_event(values: Sequence[Any]) -> dict[str, Any] | None:
+    """The record of an event line's values (after its tag); None if they are not one."""
+    if len(values) != len(EVENT_FIELDS) + 1 or not isinstance(values[9], dict):
+        return None
+    (_, method, name, response_time_ms, response_length, kind, detail, start_time, status, context, variant,
+     scenario, repetition, worker, pid) = values
+    try:
+        return _record(method, name, float(response_time_ms or 0.0), int(response_length or 0), kind, detail,
+                       float(start_time), int(status or 0), context, variant, scenario, repetition, worker, pid)
+    except (TypeError, ValueError):
+        return None
+
+
+class RecordWriter:
+    """Appends lines to `records-w<worker>-p<pid>.jsonl` in `directory`, one per record or event, flushed per call.
+
+    A local Locust process hands it event lines in batches (`scenarios/record_buffer.py`, every 0.2 s): a killed
+    process loses at most that interval's records and a partial line. orjson makes the lines (a record built and
+    written in 7-11 us against 23-24 with `json.dumps` and a text file, 2026-11-30).
     The file is (re)opened lazily, so a writer inherited across a fork opens its own file in the child.
     """
 
@@ -150,16 +198,29 @@ class RecordWriter:
         self.count = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
+        self.write_many((record,))
+
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """The records' lines in one write, flushed."""
+        if records:
+            self.write_lines(b"".join([record_line(r) for r in records]), len(records),
+                             int(records[0].get("worker") or 0))
+
+    def write_lines(self, data: bytes, count: int, worker: int = 0) -> None:
+        """`count` lines (records or event lines) in one write, flushed (a buffered writer's flush also finishes
+        a partial write)."""
+        if not count:
+            return
         pid = os.getpid()
         if self._fh is None or self._pid != pid:
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / f"records-w{int(record.get('worker') or 0):03d}-p{pid}.jsonl"
+            path = self.directory / f"records-w{worker:03d}-p{pid}.jsonl"
             self._fh = open(path, "ab")  # noqa: SIM115 - closed in close()
             self._pid = pid
             self.count = 0
-        self._fh.write(record_line(record))
-        self._fh.flush()  # the line out now (a buffered writer's flush also finishes a partial write)
-        self.count += 1
+        self._fh.write(data)
+        self._fh.flush()
+        self.count += count
 
     def close(self) -> None:
         if self._fh is not None and self._pid == os.getpid():
@@ -181,7 +242,8 @@ def _plain(value: Any) -> Any:
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
-    """The records of one file and the number of lines that were not valid JSON objects (a killed writer)."""
+    """The records of one file (its event lines made records) and the number of lines that were neither a record
+    nor an event line (a killed writer's partial line)."""
     records: list[dict[str, Any]] = []
     bad = 0
     with open(path, "rb") as fh:
@@ -196,6 +258,8 @@ def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]
                 except ValueError:  # a partial line (a killed writer), or bytes that are not UTF-8
                     bad += 1
                     continue
+            if isinstance(obj, list) and obj and obj[0] == EVENT_TAG:
+                obj = record_from_event(obj)
             if isinstance(obj, dict):
                 records.append(obj)
             else:

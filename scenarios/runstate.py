@@ -24,15 +24,20 @@ class BenchRun:
     done_users: int = 0
     stopping: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # What this run's records are tagged with: made once per (re)start, not per request.
+    labels: RunLabels = field(init=False)
 
-    @property
-    def labels(self) -> RunLabels:
-        s = self.settings
-        return RunLabels(variant=s.variant, scenario=s.scenario, repetition=s.repetition)
+    def __post_init__(self) -> None:
+        self.labels = _labels(self.settings)
 
     def refresh(self, parsed_options: Any) -> None:
         self.settings = settings_from(parsed_options)
         self.spec = get_scenario(self.settings.scenario)
+        self.labels = _labels(self.settings)
+
+
+def _labels(settings: Settings) -> RunLabels:
+    return RunLabels(variant=settings.variant, scenario=settings.scenario, repetition=settings.repetition)
 
 
 def new_run(parsed_options: Any) -> BenchRun:

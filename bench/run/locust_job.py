@@ -205,7 +205,7 @@ def build_argv(job: LocustJob, *, master_port: int | None = None) -> list[str]:
                  "--master-bind-port", str(port), "--master-host", "127.0.0.1", "--master-port", str(port)]
     options: dict[str, Any] = {
         "scenario": job.scenario, "variant": job.variant, "repetition": job.repetition,
-        "records_dir": str(out / "records"), "client_timeout": job.client_timeout_s,
+        "records_dir": str(out / "records"), "records_format": "events", "client_timeout": job.client_timeout_s,
         "duration": job.duration_s, "rate": job.rate, "max_arrivals": job.max_arrivals,
         "steps": parse_steps(job.steps), "step_duration": job.step_duration_s, "hard_limit": job.hard_limit,
     }

@@ -37,12 +37,12 @@ def _wait(what: str, check: Any, deadline_s: float) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _locust_of(bench: psutil.Process, since: float) -> psutil.Process | None:
-    """The Locust this `bench run` started after `since` (its second run's)."""
+def _live_locust(bench: psutil.Process) -> psutil.Process | None:
+    """A Locust of this `bench run` still running. Once the first run is in results.json its Locust has ended (a run
+    is read after its Locust exits), so this is the second run's, whether it started before that write or after."""
     for p in bench.children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            argv = p.cmdline()
-            if "locust" in argv and p.create_time() >= since:
+            if "locust" in p.cmdline() and p.status() != psutil.STATUS_ZOMBIE:
                 return p
     return None
 
@@ -62,11 +62,10 @@ def test_bench_run_notices_the_app_dying_keeps_partial_results_and_exits_1(tmp_p
         bench = psutil.Process(proc.pid)
         first = _wait("the first run in results.json",
                       lambda: ((r := _results(out / "results.json")) and r["runs"] and r) or None, 180.0)
-        recorded_at = time.time()
         app_pid = int(first["runs"][0]["app"]["before"]["pid"])
         descendants = set(bench.children(recursive=True))
         assert app_pid in {p.pid for p in descendants}, "results.json names no app this bench run started"
-        locust = _wait("the second run's Locust", lambda: _locust_of(bench, recorded_at - 0.5), 60.0)
+        locust = _wait("the second run's Locust", lambda: _live_locust(bench), 60.0)
         descendants |= set(bench.children(recursive=True))
         _wait("its load under way", lambda: time.time() - locust.create_time() >= 2.5 or None, 30.0)
         killed = time.time()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PURE = ("bench.run.locust_job", "scenarios.registry", "scenarios.options", "scenarios.records", "scenarios.schedule",
-        "scenarios.sse", "scenarios.clock", "scenarios.runstate")
+        "scenarios.sse", "scenarios.clock", "scenarios.runstate", "scenarios.record_buffer", "scenarios.request_spec")
 
 
 def test_pure_modules_do_not_import_locust_or_gevent() -> None:

@@ -14,6 +14,7 @@ from scenarios.records import (
     RunLabels,
     build_record,
     classify_error,
+    event_line,
     merge_files,
     read_jsonl,
 )
@@ -142,3 +143,26 @@ def test_reading_takes_what_an_older_writer_wrote(tmp_path: Path) -> None:
     path.write_text('{"t_send": 1.0, "ttft_ms": NaN}\n{"t_send": 2.0}\n{"t_se\n[1, 2]\n', encoding="utf-8")
     records, bad = read_jsonl(path)
     assert [r["t_send"] for r in records] == [1.0, 2.0] and bad == 2  # a cut line and a line that is no object
+
+
+def test_an_event_line_reads_back_as_the_record_built_at_once(tmp_path: Path) -> None:
+    # Success, an exception, an HTTP error, a user's own error kind, a context with keys of its own.
+    cases: list[tuple[BaseException | None, int, dict[str, object]]] = [
+        (None, 200, {"t_send": 10.0, "t_first_byte": 10.1, "t_end": 10.2, "user": 1, "bytes": 9, "agent_id": "a"}),
+        (RetriesExceeded(original=TimeoutError("slow")), 0, {"t_send": 11.0, "user": 2}),
+        (None, 503, {"t_send": 12.0}),
+        (None, 200, {"t_send": 13.0, "error_kind": "stream_cut", "error_detail": "after 3 tokens"}),
+        (None, 200, {"t_send": 14.0, "session": object(), "step": 2}),
+    ]
+    path = tmp_path / "records-w000-p1.jsonl"
+    path.write_bytes(b"".join(
+        event_line(("POST", "/api/chat", 250.0, 42, exc, 9.5, status, ctx, LABELS), 0, 77)
+        for exc, status, ctx in cases) + b'["event-v1", "POST"]\n')  # a line of the wrong shape: bad
+    records, bad = read_jsonl(path)
+    assert bad == 1
+    assert records == [
+        build_record(method="POST", name="/api/chat", response_time_ms=250.0, response_length=42, exception=exc,
+                     start_time=9.5, status=status, context=ctx, labels=LABELS, worker=0, pid=77)
+        for exc, status, ctx in cases]
+    assert [r["error"] for r in records] == [None, "timeout", "http_503", "stream_cut", None]
+    assert b"session" not in path.read_bytes()  # only the context keys a record reads are written

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.errors import UsageError
-from scenarios.request_spec import MESSAGE, derive, example, parse_headers, parse_request
+from scenarios.request_spec import MESSAGE, derive, example, parse_headers, parse_request, wire_request
 
 
 def test_a_request_is_method_path_and_json() -> None:
@@ -97,3 +97,23 @@ def test_several_routes_are_one_line_listing_them() -> None:
 def test_the_stream_route_given_apart_is_not_a_candidate() -> None:
     schema = _schema({"/chat": _post({"type": "object"}), "/chat/stream": _post({"type": "object"})})
     assert derive(schema, "myapp:app", exclude=("/chat/stream",)).path == "/chat"
+
+
+def test_the_wire_body_is_what_locusts_json_argument_sent() -> None:
+    # The reference app's body, and a user's, as Locust's `json=` would encode them, with its two headers.
+    body, headers = wire_request("", "hi", "", None)
+    assert body == json.dumps({"message": "hi", "conversation_id": None})
+    assert headers == {"Accept": "application/json", "Content-Type": "application/json"}
+    body, headers = wire_request('{"q":  [1, 2]}', "hi", '{"X-Api-Key": "k1"}', None)
+    assert body == json.dumps({"q": [1, 2]}) and headers["X-Api-Key"] == "k1" and len(headers) == 3
+
+
+def test_the_users_headers_win_in_any_case_and_a_null_body_sends_none() -> None:
+    body, headers = wire_request('{"m": 1}', "hi", '{"content-type": "application/vnd.x+json", "ACCEPT": "*/*"}',
+                                 "text/event-stream")
+    assert headers == {"content-type": "application/vnd.x+json", "ACCEPT": "*/*"}
+    _, stream_headers = wire_request("", "hi", "", "text/event-stream")
+    assert stream_headers == {"Accept": "text/event-stream", "Content-Type": "application/json"}
+    body, headers = wire_request("null", "hi", "", None)
+    assert body is None and headers == {}
+    assert wire_request("null", "hi", "", "text/event-stream") == (None, {"Accept": "text/event-stream"})
