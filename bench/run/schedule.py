@@ -211,11 +211,12 @@ def pool_makespan_s(pooled: list[Unit], at_once: int, serial_s: float | None = N
 # against 18 s estimated, the seed's 98 s against 27 s).
 HEAVY_CONTENTION = 1.1
 HEAVY_BESIDE = 3.0
-# The paced and alone units side by side each take about this much longer than their estimates (quick: paced 20 s
-# against 11, alone 48 against 41; the seed: paced 72 against 48, alone 86 against 60). The several-worker lane,
-# CPU-bound, takes its work times HEAVY_CONTENTION and no more: 44.5-52.6 s against 46 in quick, 160 against 152 in
-# the seed (since the mocks fork and forked Locust runs end without the interpreter's teardown).
-BESIDE = 1.2
+# The paced and alone units side by side take about their estimates, no longer: measured (2026-11-30) quick's paced
+# lane 11.1-13.1 s against 11.6 estimated and its alone lane 31.3-39.4 against 38.0 (the first evening at 31.3, the
+# afternoon before at 36-39: the machine's speed moved the lane by 20%), the seed's 42.9 against 42.0 and 47.5
+# against 53.4. (It was 1.2 when Locust runs and mocks started cold.) The several-worker lane, CPU-bound, takes its
+# work times HEAVY_CONTENTION and no more: 39-53 s against 50 in quick, 132-160 against 167 in the seed.
+BESIDE = 1.0
 
 
 def makespan_estimate_s(all_units: list[Unit], serial_s: float | None = None,
