@@ -1,15 +1,16 @@
-"""A local Locust process's request events, held as they fire and written as event lines in batches.
+"""A local Locust process's request events, held as they fire and written in batches (as event lines or records).
 
 At a Locust process's ceiling the record is on every request's path. Built and written as each event fired, it
 cost ~21 us a request in a Locust process driving a mock that answers at once (timed inside that process: build
 8 us, write and flush 9 us, reading the event the rest), several times what the same work takes in a tight loop.
-Here the listener keeps the event's values in a tuple, and `drain` writes them all in one pass as event lines
-(`scenarios/records.py`, `event_line`: the values as they are, the record built when the file is read, after the
-run). `scenarios/hooks.py` drains every FLUSH_EVERY_S, at each test stop and when Locust quits. In a tight loop:
-2.3 us a record against 5.6 built and written at once (`python -m tests.support.record_cost`); at the ceiling, the
-load ceiling's recorded share of bare Locust's rate went from 80-83% to 94-96% with this and the request body
-encoded once a run (`python -m tests.support.load_ceiling`). The price: a process killed outright loses up to
-FLUSH_EVERY_S of records (as a load worker's buffer does, `scenarios/streaming.py`); its Locust counts die with it.
+Here the listener keeps the event's values in a tuple, and `drain` writes them all in one pass: as event lines when
+asked (`scenarios/records.py`, `event_line`: the values as they are, the record built when the file is read, after
+the run; what `bench run` asks for), else as records. `scenarios/hooks.py` drains every FLUSH_EVERY_S, at each test
+stop and when Locust quits. In a tight loop: 2.3 us a record against 5.6 built and written at once (`python -m
+tests.support.record_cost`); at the ceiling, the load ceiling's recorded share of bare Locust's rate went from
+80-83% to 94-96% with this and the request body encoded once a run (`python -m tests.support.load_ceiling`). The
+price: a process killed outright loses up to FLUSH_EVERY_S of records (as a load worker's buffer does,
+`scenarios/streaming.py`); its Locust counts die with it.
 
 Pure (no locust import): the buffer and its lines are tested without a Locust process.
 """

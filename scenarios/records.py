@@ -1,11 +1,12 @@
 """Per-request records: one JSON line per request, in one file per Locust process that sent them.
 
 Built from Locust's request event plus the timings our users put in the request context. A local runner writes
-its own file, as event lines: an array of the event's values (`event_line`), made into the record when the file is
-read, so that a Locust process at its ceiling spends as little as it can on each request
-(`scenarios/record_buffer.py`). A worker streams records to the master, which writes the worker's file
-(`scenarios/streaming.py`). Merged by `bench.run.locust_job` after the run into one file of records, each file's
-times moved onto the master's clock. Pure (no locust import), so the orchestrator can read and merge them.
+its own file: records, or with `--records-format events` (what `bench run` asks for) event lines, an array of the
+event's values (`event_line`) made into the record when the file is read, so that a Locust process at its ceiling
+spends as little as it can on each request (`scenarios/record_buffer.py`). A worker streams records to the master,
+which writes the worker's file (`scenarios/streaming.py`). Merged by `bench.run.locust_job` after the run into one
+file of records, each file's times moved onto the master's clock. Pure (no locust import), so the orchestrator can
+read and merge them.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def event_line(event: tuple[Any, ...], worker: int, pid: int) -> bytes:
 
 
 def record_from_event(values: Sequence[Any]) -> dict[str, Any] | None:
-    """The record of an event line's values (after its tag); None if they are not one."""
+    """The record of an event line's values (its tag first); None if they are not one."""
     if len(values) != len(EVENT_FIELDS) + 1 or not isinstance(values[9], dict):
         return None
     (_, method, name, response_time_ms, response_length, kind, detail, start_time, status, context, variant,
@@ -185,8 +186,8 @@ def record_from_event(values: Sequence[Any]) -> dict[str, Any] | None:
 class RecordWriter:
     """Appends lines to `records-w<worker>-p<pid>.jsonl` in `directory`, one per record or event, flushed per call.
 
-    A local Locust process hands it event lines in batches (`scenarios/record_buffer.py`, every 0.2 s): a killed
-    process loses at most that interval's records and a partial line. orjson makes the lines (a record built and
+    A local Locust process hands it lines in batches (`scenarios/record_buffer.py`, every 0.2 s): a killed process
+    loses at most that interval's records and a partial line. orjson makes the lines (a record built and
     written in 7-11 us against 23-24 with `json.dumps` and a text file, 2026-11-30).
     The file is (re)opened lazily, so a writer inherited across a fork opens its own file in the child.
     """
