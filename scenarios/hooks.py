@@ -83,7 +83,7 @@ def _on_init(environment: Any, runner: Any, **_: Any) -> None:
     streaming.install(environment)  # a worker streams its records (and clock) to the master; one path for all
     if isinstance(runner, WorkerRunner):
         environment.events.request.add_listener(_record_listener(run, _to_master(environment)))
-    elif run.writer is not None:
+    elif run.writer is not None and not isinstance(runner, MasterRunner):  # a master's users are its workers'
         pending = PendingRecords(run.writer, event_lines=run.settings.records_format == "events")
         run.extra[PENDING] = pending
         environment.events.request.add_listener(_record_listener(run, pending.add))

@@ -38,12 +38,13 @@ CONTEXT_KEYS = (
     "mean_gap_ms", "agent_id", "server_pid", "error_kind", "error_detail", "bytes",
 )
 _CONTEXT_KEY_SET = frozenset(CONTEXT_KEYS)
-# An event line's first value; what follows is EVENT_FIELDS in order.
+# An event line's first value; what follows is EVENT_FIELDS in order (the context a JSON object).
 EVENT_TAG = "event-v1"
 EVENT_FIELDS = (
     "method", "name", "response_time_ms", "response_length", "exception_kind", "exception_detail", "start_time",
     "status", "context", "variant", "scenario", "repetition", "worker", "pid",
 )
+_CONTEXT_AT = 1 + EVENT_FIELDS.index("context")
 
 _TIMEOUT_NAMES = frozenset({"Timeout", "timeout", "TimeoutError", "ReadTimeout", "ConnectTimeout"})
 _CONNECTION_NAMES = frozenset({
@@ -117,16 +118,16 @@ def build_record(
     pid: int,
 ) -> dict[str, Any]:
     """One record from a request event. Our users' precise timings win over Locust's `start_time`."""
-    return _record(method, name, response_time_ms, response_length, classify_error(exception, status),
-                   error_detail(exception), start_time, status, context, labels.variant, labels.scenario,
-                   labels.repetition, worker, pid)
+    kind = classify_error(exception, status) if exception is not None else None  # a status alone: _record's
+    return _record(method, name, response_time_ms, response_length, kind, error_detail(exception), start_time, status,
+                   context, labels.variant, labels.scenario, labels.repetition, worker, pid)
 
 
 def _record(method: str, name: str, response_time_ms: float, response_length: int, exception_kind: str | None,
             exception_detail: str | None, start_time: float, status: int, context: Mapping[str, Any],
             variant: str, scenario: str, repetition: int, worker: int, pid: int) -> dict[str, Any]:
-    # `exception_kind`: classify_error(exception, status), None for a request without an exception and a status
-    # under 400 (an event line's reader then classifies the status alone).
+    # `exception_kind`: classify_error(exception, status) when there was an exception, else None (the status alone
+    # is classified here).
     t_send = context.get("t_send")
     if t_send is None:
         t_send = start_time
@@ -172,7 +173,7 @@ def event_line(event: tuple[Any, ...], worker: int, pid: int) -> bytes:
 
 def record_from_event(values: Sequence[Any]) -> dict[str, Any] | None:
     """The record of an event line's values (its tag first); None if they are not one."""
-    if len(values) != len(EVENT_FIELDS) + 1 or not isinstance(values[9], dict):
+    if len(values) != len(EVENT_FIELDS) + 1 or not isinstance(values[_CONTEXT_AT], dict):
         return None
     (_, method, name, response_time_ms, response_length, kind, detail, start_time, status, context, variant,
      scenario, repetition, worker, pid) = values
@@ -199,13 +200,7 @@ class RecordWriter:
         self.count = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self.write_many((record,))
-
-    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """The records' lines in one write, flushed."""
-        if records:
-            self.write_lines(b"".join([record_line(r) for r in records]), len(records),
-                             int(records[0].get("worker") or 0))
+        self.write_lines(record_line(record), 1, int(record.get("worker") or 0))
 
     def write_lines(self, data: bytes, count: int, worker: int = 0) -> None:
         """`count` lines (records or event lines) in one write, flushed (a buffered writer's flush also finishes

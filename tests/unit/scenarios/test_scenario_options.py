@@ -48,3 +48,11 @@ def test_unknown_names_list_the_valid_ones() -> None:
         settings_from(SimpleNamespace(scenario="nope"))
     with pytest.raises(SystemExit):
         _parser().parse_args(["--scenario", "nope"])
+
+
+def test_records_are_the_default_format_and_a_wrong_one_lists_both(capsys: pytest.CaptureFixture[str]) -> None:
+    assert settings_from(_parser().parse_args([])).records_format == "records"
+    assert settings_from(_parser().parse_args(["--records-format", "events"])).records_format == "events"
+    with pytest.raises(SystemExit) as exc:
+        _parser().parse_args(["--records-format", "lines"])
+    assert exc.value.code == 2 and "'records', 'events'" in capsys.readouterr().err
